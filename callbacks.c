@@ -1,0 +1,251 @@
+// C shims between libgearman and Go. See callbacks.h for the model.
+#include "callbacks.h"
+
+#include <string.h>
+
+#include "_cgo_export.h"
+
+// A timeout of 0 makes libgearman skip poll() and, while a connection is
+// being made, wedges the client for good (NO_ACTIVE_FDS on every later call).
+// Every wait the binding makes is therefore at least 1 ms; a user's timeout of
+// 0 is measured in Go.
+static int gm_clamp_timeout(int timeout_ms) {
+  return timeout_ms < 1 ? 1 : timeout_ms;
+}
+
+static bool gm_buf_set(gm_buf *b, const void *p, size_t n, bool append) {
+  size_t need = (append ? b->len : 0) + n;
+  if (need > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need) cap *= 2;
+    char *grown = realloc(b->ptr, cap);
+    if (grown == NULL) return false;
+    b->ptr = grown;
+    b->cap = cap;
+  }
+  if (!append) b->len = 0;
+  if (n) memcpy(b->ptr + b->len, p, n);
+  b->len += n;
+  return true;
+}
+
+// gm_record keeps what a packet says in the task's gm_task, after any Go
+// callback accepted it (a callback that pauses sees the packet again).
+static gearman_return_t gm_record(gm_task *t, gearman_task_st *task, int ev) {
+  t->packets++;
+  t->known = gearman_task_is_known(task);
+  t->running = gearman_task_is_running(task);
+  t->numerator = gearman_task_numerator(task);
+  t->denominator = gearman_task_denominator(task);
+  const char *handle = gearman_task_job_handle(task);
+  if (handle != NULL && handle[0] != '\0') {
+    strncpy(t->job_handle, handle, sizeof(t->job_handle) - 1);
+    t->job_handle[sizeof(t->job_handle) - 1] = '\0';
+  }
+
+  const void *payload = gearman_task_data(task);
+  size_t size = payload ? gearman_task_data_size(task) : 0;
+  switch (ev) {
+    case GM_EVENT_CREATED:
+      if (t->kind == GM_KIND_BACKGROUND) {
+        t->finished = true;
+        t->result = GEARMAN_SUCCESS;
+      }
+      break;
+    case GM_EVENT_STATUS:
+      if (t->kind == GM_KIND_STATUS || t->kind == GM_KIND_STATUS_UNIQUE) {
+        t->finished = true;
+        t->result = GEARMAN_SUCCESS;
+      }
+      break;
+    case GM_EVENT_DATA:
+      if (!gm_buf_set(&t->data, payload, size, t->accumulate)) {
+        return GEARMAN_MEMORY_ALLOCATION_FAILURE;
+      }
+      break;
+    case GM_EVENT_WARNING:
+      if (!t->accumulate && !gm_buf_set(&t->data, payload, size, false)) {
+        return GEARMAN_MEMORY_ALLOCATION_FAILURE;
+      }
+      break;
+    case GM_EVENT_COMPLETE:
+    case GM_EVENT_EXCEPTION:
+      // The exception text replaces any data gathered so far: it is what the
+      // caller's error carries.
+      if (!gm_buf_set(&t->data, payload, size,
+                      t->accumulate && ev == GM_EVENT_COMPLETE)) {
+        return GEARMAN_MEMORY_ALLOCATION_FAILURE;
+      }
+      t->finished = true;
+      t->result = ev == GM_EVENT_COMPLETE ? GEARMAN_SUCCESS : GEARMAN_WORK_EXCEPTION;
+      break;
+    case GM_EVENT_FAIL:
+      t->data.len = 0;
+      t->finished = true;
+      t->result = GEARMAN_WORK_FAIL;
+      break;
+  }
+  return GEARMAN_SUCCESS;
+}
+
+static gearman_return_t gm_on_event(gearman_task_st *task, int ev) {
+  gm_task *t = gearman_task_context(task);
+  if (t == NULL) return GEARMAN_SUCCESS;
+  if (t->go_task != 0 && (t->go_events & (1u << ev))) {
+    gearman_return_t rc = goTaskEvent(t->go_task, task, ev);
+    if (rc != GEARMAN_SUCCESS) return rc;  // PAUSE or an error: stop run_tasks
+  }
+  return gm_record(t, task, ev);
+}
+
+static gearman_return_t gm_on_workload(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_WORKLOAD); }
+static gearman_return_t gm_on_created(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_CREATED); }
+static gearman_return_t gm_on_data(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_DATA); }
+static gearman_return_t gm_on_warning(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_WARNING); }
+static gearman_return_t gm_on_status(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_STATUS); }
+static gearman_return_t gm_on_complete(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_COMPLETE); }
+static gearman_return_t gm_on_exception(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_EXCEPTION); }
+static gearman_return_t gm_on_fail(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_FAIL); }
+
+// Called by libgearman whenever a task with a context is freed: by
+// gm_task_release, by gearman_client_free, or by FREE_TASKS.
+static void gm_task_context_free(gearman_task_st *task, void *context) {
+  (void)task;
+  gm_task *t = context;
+  if (t == NULL) return;
+  if (t->go_task != 0) goTaskFreed(t->go_task);
+  free(t->data.ptr);
+  free(t);
+}
+
+gearman_client_st *gm_client_create(void) {
+  gearman_client_st *client = gearman_client_create(NULL);
+  if (client == NULL) return NULL;
+  // The binding installs every hook once, for every task: which of them reach
+  // Go is decided per task by gm_task.go_events, fixed when the task is added
+  // (PHP's rule: the callbacks in force are those set before addTask).
+  gearman_client_set_workload_fn(client, gm_on_workload);
+  gearman_client_set_created_fn(client, gm_on_created);
+  gearman_client_set_data_fn(client, gm_on_data);
+  gearman_client_set_warning_fn(client, gm_on_warning);
+  gearman_client_set_status_fn(client, gm_on_status);
+  gearman_client_set_complete_fn(client, gm_on_complete);
+  gearman_client_set_exception_fn(client, gm_on_exception);
+  gearman_client_set_fail_fn(client, gm_on_fail);
+  gearman_client_set_task_context_free_fn(client, gm_task_context_free);
+  return client;
+}
+
+gm_task *gm_add_task(gearman_client_st *client, int kind, int priority,
+                     const char *function_name, const char *unique,
+                     const char *workload, size_t workload_size,
+                     bool accumulate, gearman_return_t *ret) {
+  gm_task *t = calloc(1, sizeof(*t));
+  if (t == NULL) {
+    *ret = GEARMAN_MEMORY_ALLOCATION_FAILURE;
+    return NULL;
+  }
+  t->kind = kind;
+  t->accumulate = accumulate;
+
+  gearman_task_st *(*add)(gearman_client_st *, gearman_task_st *, void *,
+                          const char *, const char *, const void *, size_t,
+                          gearman_return_t *);
+  bool background = kind == GM_KIND_BACKGROUND;
+  switch (priority) {
+    case GEARMAN_JOB_PRIORITY_HIGH:
+      add = background ? gearman_client_add_task_high_background : gearman_client_add_task_high;
+      break;
+    case GEARMAN_JOB_PRIORITY_LOW:
+      add = background ? gearman_client_add_task_low_background : gearman_client_add_task_low;
+      break;
+    default:
+      add = background ? gearman_client_add_task_background : gearman_client_add_task;
+      break;
+  }
+  t->task = add(client, NULL, t, function_name, unique, workload, workload_size, ret);
+  if (t->task == NULL) {
+    free(t);
+    return NULL;
+  }
+  if (*ret != GEARMAN_SUCCESS) {
+    gearman_task_free(t->task);  // frees t through gm_task_context_free
+    return NULL;
+  }
+  return t;
+}
+
+gm_task *gm_add_status_task(gearman_client_st *client, int kind,
+                            const char *key, gearman_return_t *ret) {
+  gm_task *t = calloc(1, sizeof(*t));
+  if (t == NULL) {
+    *ret = GEARMAN_MEMORY_ALLOCATION_FAILURE;
+    return NULL;
+  }
+  t->kind = kind;
+  if (kind == GM_KIND_STATUS_UNIQUE) {
+    // This variant takes no context argument; set it before the task can run.
+    t->task = gearman_client_add_task_status_by_unique(client, NULL, key, ret);
+    if (t->task != NULL) gearman_task_set_context(t->task, t);
+  } else {
+    t->task = gearman_client_add_task_status(client, NULL, t, key, ret);
+  }
+  if (t->task == NULL) {
+    free(t);
+    return NULL;
+  }
+  if (*ret != GEARMAN_SUCCESS) {
+    gearman_task_free(t->task);
+    return NULL;
+  }
+  return t;
+}
+
+gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms) {
+  gearman_client_set_timeout(client, gm_clamp_timeout(timeout_ms));
+  return gearman_client_run_tasks(client);
+}
+
+gearman_return_t gm_echo(gearman_client_st *client, const char *data,
+                         size_t size, int timeout_ms) {
+  gearman_client_set_timeout(client, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
+  return gearman_client_echo(client, data, size);
+}
+
+void gm_task_release(gm_task *t) {
+  if (t != NULL) gearman_task_free(t->task);
+}
+
+// Worker functions use the v2 API (gearman_function_fn): the Go side sends the
+// terminal packet itself (WORK_COMPLETE, WORK_FAIL or WORK_EXCEPTION with its
+// text) and returns SUCCESS, so gearman_worker_work returns SUCCESS for every
+// job it ran. With v1, a failed job makes work() return the failure and the
+// next work() only finish libgearman's bookkeeping without taking a job, and
+// the result would have to be copied into malloc'd memory for libgearman to
+// free; v2 sends the Go result straight from Go memory.
+static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
+  return goWorkerFunction(job, (uintptr_t)context);
+}
+
+gearman_worker_st *gm_worker_create(void) {
+  return gearman_worker_create(NULL);
+}
+
+gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
+                                  size_t name_size, uint32_t timeout,
+                                  uintptr_t handle) {
+  gearman_function_t fn = gearman_function_create_v2(gm_worker_function);
+  return gearman_worker_define_function(worker, name, name_size, fn, timeout,
+                                        (void *)handle);
+}
+
+gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms) {
+  gearman_worker_set_timeout(worker, gm_clamp_timeout(timeout_ms));
+  return gearman_worker_work(worker);
+}
+
+gearman_job_st *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
+                                   gearman_return_t *ret) {
+  gearman_worker_set_timeout(worker, gm_clamp_timeout(timeout_ms));
+  return gearman_worker_grab_job(worker, NULL, ret);
+}

@@ -1,0 +1,91 @@
+// The C side of the boundary between Go and libgearman.
+//
+// Everything libgearman calls back into lives here (callbacks.c) and in
+// trampolines.go (the //export functions). libgearman never sees a Go pointer:
+// task and worker-function contexts are C structs or runtime/cgo.Handle values
+// carried as integers.
+#ifndef LIBGEARMAN_GO_CALLBACKS_H
+#define LIBGEARMAN_GO_CALLBACKS_H
+
+#include <libgearman-1.0/gearman.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// Compile-time library check: the binding relies on the 1.1 API
+// (gearman_function_create_v2, add_task_status_by_unique, ...).
+#if !defined(LIBGEARMAN_VERSION_HEX) || LIBGEARMAN_VERSION_HEX < 0x01001000
+#error "libgearman-go needs libgearman 1.1 or newer (Debian/Ubuntu: apt-get install libgearman-dev)"
+#endif
+
+// The eight client task events, in the order of gearman_actions_t.
+enum gm_event {
+  GM_EVENT_WORKLOAD,
+  GM_EVENT_CREATED,
+  GM_EVENT_DATA,
+  GM_EVENT_WARNING,
+  GM_EVENT_STATUS,
+  GM_EVENT_COMPLETE,
+  GM_EVENT_EXCEPTION,
+  GM_EVENT_FAIL,
+  GM_EVENT_COUNT
+};
+
+enum gm_task_kind {
+  GM_KIND_FOREGROUND,
+  GM_KIND_BACKGROUND,
+  GM_KIND_STATUS,
+  GM_KIND_STATUS_UNIQUE
+};
+
+typedef struct gm_buf {
+  char *ptr;
+  size_t len;
+  size_t cap;
+} gm_buf;
+
+// gm_task is the context of every task the binding gives libgearman. The C
+// side records what each packet says, so that a blocking Do never has to cross
+// into Go per packet; a task added through AddTask* also carries the
+// cgo.Handle of its Go *Task and the set of Go callbacks in force when it was
+// added. libgearman frees it through gm_task_context_free.
+typedef struct gm_task {
+  gearman_task_st *task;
+  uintptr_t go_task;        // cgo.Handle of the Go task, 0 for none
+  unsigned go_events;       // bit (1 << gm_event): a Go callback is in force
+  int kind;                 // enum gm_task_kind
+  bool accumulate;          // keep WORK_DATA chunks ahead of the final result
+  bool finished;            // a terminal packet arrived
+  gearman_return_t result;  // SUCCESS, WORK_FAIL or WORK_EXCEPTION once finished
+  gm_buf data;              // accumulated result, or the last packet's payload
+  uint32_t numerator;
+  uint32_t denominator;
+  bool known;
+  bool running;
+  uint64_t packets;         // packets seen: progress for timeouts measured in Go
+  char job_handle[GEARMAN_JOB_HANDLE_SIZE];
+} gm_task;
+
+// Client side.
+gearman_client_st *gm_client_create(void);
+gm_task *gm_add_task(gearman_client_st *client, int kind, int priority,
+                     const char *function_name, const char *unique,
+                     const char *workload, size_t workload_size,
+                     bool accumulate, gearman_return_t *ret);
+gm_task *gm_add_status_task(gearman_client_st *client, int kind,
+                            const char *key, gearman_return_t *ret);
+gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms);
+gearman_return_t gm_echo(gearman_client_st *client, const char *data,
+                         size_t size, int timeout_ms);
+void gm_task_release(gm_task *t);
+
+// Worker side.
+gearman_worker_st *gm_worker_create(void);
+gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
+                                  size_t name_size, uint32_t timeout,
+                                  uintptr_t handle);
+gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms);
+gearman_job_st *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
+                                   gearman_return_t *ret);
+
+#endif

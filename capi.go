@@ -1,0 +1,302 @@
+//go:build cgo
+
+package gearman
+
+// capi.go implements boundary.go over libgearman. It is the only Go file, with
+// trampolines.go, that uses C or unsafe.
+
+/*
+#cgo pkg-config: gearmand
+#include "callbacks.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+)
+
+func libVersion() string   { return C.GoString(C.gearman_version()) }
+func libBugReport() string { return C.GoString(C.gearman_bugreport()) }
+
+func libVerboseName(v Verbose) string {
+	if v < 0 || v >= VerboseMax {
+		return ""
+	}
+	return C.GoString(C.gearman_verbose_name(C.gearman_verbose_t(v)))
+}
+
+// cstring returns a NUL-terminated C copy of s, or NULL for "", and the
+// function that frees it.
+func cstring(s string) (*C.char, func()) {
+	if s == "" {
+		return nil, func() {}
+	}
+	p := C.CString(s)
+	return p, func() { C.free(unsafe.Pointer(p)) }
+}
+
+// cbytes points C at b's backing array for the duration of one call; every
+// libgearman call given it copies what it keeps.
+func cbytes(b []byte) (*C.char, C.size_t) {
+	if len(b) == 0 {
+		return nil, 0
+	}
+	return (*C.char)(unsafe.Pointer(&b[0])), C.size_t(len(b))
+}
+
+// ---- client ----
+
+type cClient struct{ p *C.gearman_client_st }
+
+func newClientLib() (clientLib, error) {
+	p := C.gm_client_create()
+	if p == nil {
+		return nil, newError("NewClient", MemoryAllocationFailure, "gearman_client_create failed")
+	}
+	return &cClient{p: p}, nil
+}
+
+func (c *cClient) free() { C.gearman_client_free(c.p); c.p = nil }
+
+func (c *cClient) addServer(host string, port int) ReturnCode {
+	h, free := cstring(host)
+	defer free()
+	return ReturnCode(C.gearman_client_add_server(c.p, h, C.in_port_t(port)))
+}
+
+func (c *cClient) addServers(servers string) ReturnCode {
+	s, free := cstring(servers)
+	defer free()
+	return ReturnCode(C.gearman_client_add_servers(c.p, s))
+}
+
+func (c *cClient) errorText() string { return C.GoString(C.gearman_client_error(c.p)) }
+func (c *cClient) errno() int        { return int(C.gearman_client_errno(c.p)) }
+
+func (c *cClient) enableExceptions() bool {
+	opt := C.CString("exceptions")
+	defer C.free(unsafe.Pointer(opt))
+	return bool(C.gearman_client_set_server_option(c.p, opt, 10))
+}
+
+func (c *cClient) submit(kind taskKind, priority JobPriority, function, unique string, workload []byte, accumulate bool) (taskLib, ReturnCode) {
+	fn, freeFn := cstring(function)
+	defer freeFn()
+	u, freeU := cstring(unique)
+	defer freeU()
+	w, n := cbytes(workload)
+	var rc C.gearman_return_t
+	t := C.gm_add_task(c.p, C.int(kind), C.int(priority), fn, u, w, n, C.bool(accumulate), &rc)
+	if t == nil {
+		return nil, ReturnCode(rc)
+	}
+	return cTask{t}, Success
+}
+
+func (c *cClient) submitStatus(kind taskKind, key string) (taskLib, ReturnCode) {
+	k, free := cstring(key)
+	defer free()
+	var rc C.gearman_return_t
+	t := C.gm_add_status_task(c.p, C.int(kind), k, &rc)
+	if t == nil {
+		return nil, ReturnCode(rc)
+	}
+	return cTask{t}, Success
+}
+
+func (c *cClient) runTasks(timeoutMs int) ReturnCode {
+	return ReturnCode(C.gm_run_tasks(c.p, C.int(timeoutMs)))
+}
+
+func (c *cClient) echo(data []byte, timeoutMs int) ReturnCode {
+	p, n := cbytes(data)
+	return ReturnCode(C.gm_echo(c.p, p, n, C.int(timeoutMs)))
+}
+
+// cTask is a gm_task: pointer-shaped, so boxing it in taskLib costs nothing.
+type cTask struct{ p *C.gm_task }
+
+func (t cTask) finished() bool     { return bool(t.p.finished) }
+func (t cTask) result() ReturnCode { return ReturnCode(t.p.result) }
+func (t cTask) packets() uint64    { return uint64(t.p.packets) }
+func (t cTask) jobHandle() string  { return C.GoString(&t.p.job_handle[0]) }
+func (t cTask) release()           { C.gm_task_release(t.p) }
+
+func (t cTask) data() []byte {
+	if t.p.data.len == 0 {
+		return nil
+	}
+	return C.GoBytes(unsafe.Pointer(t.p.data.ptr), C.int(t.p.data.len))
+}
+
+func (t cTask) status() JobStatus {
+	return JobStatus{
+		Known:       bool(t.p.known),
+		Running:     bool(t.p.running),
+		Numerator:   int(t.p.numerator),
+		Denominator: int(t.p.denominator),
+	}
+}
+
+// ---- worker ----
+
+type cWorker struct {
+	p       *C.gearman_worker_st
+	handles []handle // one per define: C keeps the context until free
+}
+
+func newWorkerLib() (workerLib, error) {
+	p := C.gm_worker_create()
+	if p == nil {
+		return nil, newError("NewWorker", MemoryAllocationFailure, "gearman_worker_create failed")
+	}
+	return &cWorker{p: p}, nil
+}
+
+func (w *cWorker) free() {
+	C.gearman_worker_free(w.p)
+	w.p = nil
+	for _, h := range w.handles {
+		deleteHandle(h)
+	}
+	w.handles = nil
+}
+
+func (w *cWorker) addServer(host string, port int) ReturnCode {
+	h, free := cstring(host)
+	defer free()
+	return ReturnCode(C.gearman_worker_add_server(w.p, h, C.in_port_t(port)))
+}
+
+func (w *cWorker) addServers(servers string) ReturnCode {
+	s, free := cstring(servers)
+	defer free()
+	return ReturnCode(C.gearman_worker_add_servers(w.p, s))
+}
+
+func (w *cWorker) errorText() string { return C.GoString(C.gearman_worker_error(w.p)) }
+func (w *cWorker) errno() int        { return int(C.gearman_worker_errno(w.p)) }
+
+func (w *cWorker) options() WorkerOptions {
+	return WorkerOptions(C.gearman_worker_options(w.p))
+}
+func (w *cWorker) setOptions(o WorkerOptions) {
+	C.gearman_worker_set_options(w.p, C.gearman_worker_options_t(o))
+}
+func (w *cWorker) addOptions(o WorkerOptions) {
+	C.gearman_worker_add_options(w.p, C.gearman_worker_options_t(o))
+}
+func (w *cWorker) removeOptions(o WorkerOptions) {
+	C.gearman_worker_remove_options(w.p, C.gearman_worker_options_t(o))
+}
+
+func (w *cWorker) setIdentifier(id string) ReturnCode {
+	p, n := cbytes([]byte(id))
+	return ReturnCode(C.gearman_worker_set_identifier(w.p, p, n))
+}
+
+func (w *cWorker) enableExceptions() bool {
+	opt := C.CString("exceptions")
+	defer C.free(unsafe.Pointer(opt))
+	return bool(C.gearman_worker_set_server_option(w.p, opt, 10))
+}
+
+func (w *cWorker) define(name string, timeout int, fn *workerFunction) ReturnCode {
+	n, free := cstring(name)
+	defer free()
+	h := newHandle(fn)
+	rc := ReturnCode(C.gm_worker_define(w.p, n, C.size_t(len(name)), C.uint32_t(timeout), C.uintptr_t(h)))
+	if rc != Success {
+		deleteHandle(h)
+		return rc
+	}
+	w.handles = append(w.handles, h)
+	return rc
+}
+
+func (w *cWorker) register(name string, timeout int) ReturnCode {
+	n, free := cstring(name)
+	defer free()
+	return ReturnCode(C.gearman_worker_register(w.p, n, C.uint32_t(timeout)))
+}
+
+func (w *cWorker) unregister(name string) ReturnCode {
+	n, free := cstring(name)
+	defer free()
+	return ReturnCode(C.gearman_worker_unregister(w.p, n))
+}
+
+func (w *cWorker) unregisterAll() ReturnCode {
+	return ReturnCode(C.gearman_worker_unregister_all(w.p))
+}
+
+func (w *cWorker) work(timeoutMs int) ReturnCode {
+	return ReturnCode(C.gm_worker_work(w.p, C.int(timeoutMs)))
+}
+
+func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
+	var rc C.gearman_return_t
+	j := C.gm_worker_grab_job(w.p, C.int(timeoutMs), &rc)
+	if j == nil {
+		if rc == 0 {
+			rc = C.GEARMAN_NO_JOBS
+		}
+		return nil, ReturnCode(rc)
+	}
+	return cJob{j}, ReturnCode(rc)
+}
+
+func (w *cWorker) echo(data []byte, timeoutMs int) ReturnCode {
+	C.gearman_worker_set_timeout(w.p, C.int(clampWait(timeoutMs)))
+	p, n := cbytes(data)
+	return ReturnCode(C.gearman_worker_echo(w.p, unsafe.Pointer(p), n))
+}
+
+func (w *cWorker) wait(timeoutMs int) ReturnCode {
+	C.gearman_worker_set_timeout(w.p, C.int(clampWait(timeoutMs)))
+	return ReturnCode(C.gearman_worker_wait(w.p))
+}
+
+// ---- job ----
+
+type cJob struct{ p *C.gearman_job_st }
+
+func (j cJob) handle() string       { return C.GoString(C.gearman_job_handle(j.p)) }
+func (j cJob) functionName() string { return C.GoString(C.gearman_job_function_name(j.p)) }
+func (j cJob) unique() string       { return C.GoString(C.gearman_job_unique(j.p)) }
+func (j cJob) errorText() string    { return C.GoString(C.gearman_job_error(j.p)) }
+func (j cJob) free()                { C.gearman_job_free(j.p) }
+
+func (j cJob) workload() []byte {
+	n := C.gearman_job_workload_size(j.p)
+	if n == 0 {
+		return nil
+	}
+	return C.GoBytes(C.gearman_job_workload(j.p), C.int(n))
+}
+
+func (j cJob) sendData(data []byte) ReturnCode {
+	p, n := cbytes(data)
+	return ReturnCode(C.gearman_job_send_data(j.p, unsafe.Pointer(p), n))
+}
+
+func (j cJob) sendWarning(data []byte) ReturnCode {
+	p, n := cbytes(data)
+	return ReturnCode(C.gearman_job_send_warning(j.p, unsafe.Pointer(p), n))
+}
+
+func (j cJob) sendStatus(numerator, denominator int) ReturnCode {
+	return ReturnCode(C.gearman_job_send_status(j.p, C.uint32_t(numerator), C.uint32_t(denominator)))
+}
+
+func (j cJob) sendComplete(data []byte) ReturnCode {
+	p, n := cbytes(data)
+	return ReturnCode(C.gearman_job_send_complete(j.p, unsafe.Pointer(p), n))
+}
+
+func (j cJob) sendException(data []byte) ReturnCode {
+	p, n := cbytes(data)
+	return ReturnCode(C.gearman_job_send_exception(j.p, unsafe.Pointer(p), n))
+}
+
+func (j cJob) sendFail() ReturnCode { return ReturnCode(C.gearman_job_send_fail(j.p)) }

@@ -1,0 +1,647 @@
+package gearman
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// Client submits jobs to Gearman job servers (PHP GearmanClient).
+//
+// A Client is safe for concurrent use; its calls are serialized, so
+// goroutines that need parallel jobs use one Client each. Close it when done.
+type Client struct {
+	// sem guards lib and everything that talks to the servers. It is a
+	// channel so that waiting for it honours a context.
+	sem    chan struct{}
+	closed atomic.Bool
+
+	// Guarded by sem.
+	lib        clientLib
+	broken     bool // a connection failed: rebuild lib before the next call
+	exceptions bool // lib re-sends the "exceptions" option on every connection
+
+	// mu guards the plain state below, readable from callbacks while a call
+	// holds sem.
+	mu       sync.Mutex
+	servers  []serverSpec
+	ret      ReturnCode
+	lastErr  string
+	errno    int
+	timeout  int
+	options  ClientOptions
+	context  any
+	doHandle string
+	doStatus JobStatus
+}
+
+// serverSpec is one AddServer or AddServers call, replayed when the client's
+// libgearman object is rebuilt.
+type serverSpec struct {
+	host  string
+	port  int
+	list  string
+	multi bool
+}
+
+// NewClient creates a client (PHP new GearmanClient). Its options start as
+// PHP's do, ClientFreeTasks, and its timeout is -1 (wait forever).
+func NewClient() (*Client, error) {
+	lib, err := newClientLib()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{
+		sem:     make(chan struct{}, 1),
+		lib:     lib,
+		timeout: -1,
+		options: ClientFreeTasks,
+	}, nil
+}
+
+// Close frees the client (PHP __destruct). It is idempotent; every later call
+// returns an error wrapping ErrClosed. A call in progress on another goroutine
+// stops within a fraction of a second.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	c.sem <- struct{}{}
+	if c.lib != nil {
+		c.lib.free()
+		c.lib = nil
+	}
+	<-c.sem
+	return nil
+}
+
+// Clone returns a new client with the same servers, options, timeout and
+// context (PHP clone).
+func (c *Client) Clone() (*Client, error) {
+	if c.closed.Load() {
+		return nil, closedError("Clone")
+	}
+	n, err := NewClient()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	n.servers = append([]serverSpec(nil), c.servers...)
+	n.timeout, n.options, n.context = c.timeout, c.options, c.context
+	c.mu.Unlock()
+	for _, s := range n.servers {
+		if rc := addServerSpec(n.lib, s); rc != Success {
+			n.Close()
+			return nil, newError("Clone", rc, "re-adding server failed")
+		}
+	}
+	return n, nil
+}
+
+// ReturnCode returns the code of the last call that talked to libgearman
+// (PHP returnCode).
+func (c *Client) ReturnCode() ReturnCode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ret
+}
+
+// LastError returns the message of the last failed call, "" if none failed
+// (PHP error(); PHP returns false when nothing failed yet, and the text is
+// sticky the same way).
+func (c *Client) LastError() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastErr
+}
+
+// GetErrno returns the system errno of the last failed call (PHP getErrno).
+func (c *Client) GetErrno() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.errno
+}
+
+// Options returns the client options (PHP options).
+func (c *Client) Options() ClientOptions {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.options
+}
+
+// SetOptions replaces the client options (PHP setOptions). Setting
+// ClientException enables exception forwarding, as EnableExceptionHandler.
+func (c *Client) SetOptions(o ClientOptions) error {
+	c.mu.Lock()
+	c.options = o
+	c.mu.Unlock()
+	if o&ClientException != 0 {
+		return c.EnableExceptionHandler()
+	}
+	return nil
+}
+
+// AddOptions sets the given option bits (PHP addOptions).
+func (c *Client) AddOptions(o ClientOptions) error {
+	c.mu.Lock()
+	all := c.options | o
+	c.mu.Unlock()
+	return c.SetOptions(all)
+}
+
+// RemoveOptions clears the given option bits (PHP removeOptions).
+func (c *Client) RemoveOptions(o ClientOptions) error {
+	c.mu.Lock()
+	c.options &^= o
+	c.mu.Unlock()
+	return nil
+}
+
+// Timeout returns the timeout in milliseconds, -1 for none (PHP timeout).
+func (c *Client) Timeout() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timeout
+}
+
+// SetTimeout sets how long, in milliseconds, a call waits for the servers
+// without hearing from them (PHP setTimeout); -1 waits forever. 0 makes calls
+// give up at once; unlike with libgearman, the client stays usable afterwards.
+func (c *Client) SetTimeout(ms int) error {
+	if ms < -1 {
+		return c.record(newError("SetTimeout", InvalidArgument, "timeout must be -1 or more"))
+	}
+	c.mu.Lock()
+	c.timeout = ms
+	c.mu.Unlock()
+	return nil
+}
+
+// Context returns the value set with SetContext (PHP context).
+func (c *Client) Context() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.context
+}
+
+// SetContext stores an application value on the client (PHP setContext).
+// Unlike PHP's, it may be any value, binary strings included.
+func (c *Client) SetContext(v any) error {
+	c.mu.Lock()
+	c.context = v
+	c.mu.Unlock()
+	return nil
+}
+
+// Data returns the client context.
+//
+// Deprecated: use Context (PHP data).
+func (c *Client) Data() any { return c.Context() }
+
+// SetData sets the client context.
+//
+// Deprecated: use SetContext (PHP setData).
+func (c *Client) SetData(v any) error { return c.SetContext(v) }
+
+// AddServer adds a job server (PHP addServer); "" and 0 mean localhost and
+// port 4730. The host is resolved now and connected to on first use.
+func (c *Client) AddServer(host string, port int) error {
+	if port < 0 || port > 65535 {
+		return c.record(newError("AddServer", InvalidArgument, "port out of range"))
+	}
+	return c.addServerSpec("AddServer", serverSpec{host: host, port: port})
+}
+
+// AddServers adds a comma-separated list of host[:port] job servers (PHP
+// addServers).
+func (c *Client) AddServers(servers string) error {
+	return c.addServerSpec("AddServers", serverSpec{list: servers, multi: true})
+}
+
+func (c *Client) addServerSpec(op string, s serverSpec) error {
+	if err := c.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer c.release()
+	if rc := addServerSpec(c.lib, s); rc != Success {
+		return c.fail(op, rc)
+	}
+	c.mu.Lock()
+	c.servers = append(c.servers, s)
+	c.mu.Unlock()
+	return c.succeed(Success)
+}
+
+func addServerSpec(lib interface {
+	addServer(string, int) ReturnCode
+	addServers(string) ReturnCode
+}, s serverSpec) ReturnCode {
+	if s.multi {
+		return lib.addServers(s.list)
+	}
+	return lib.addServer(s.host, s.port)
+}
+
+// EnableExceptionHandler asks every server to forward WORK_EXCEPTION packets
+// to this client (PHP enableExceptionHandler). It talks to every server and
+// fails if one cannot be reached. Jobs do this by themselves when needed.
+func (c *Client) EnableExceptionHandler() error {
+	const op = "EnableExceptionHandler"
+	if err := c.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer c.release()
+	c.repair()
+	if !c.lib.enableExceptions() {
+		rc := NoServers
+		if c.hasServers() {
+			rc = CouldNotConnect
+			c.broken = true
+		}
+		return c.fail(op, rc)
+	}
+	c.exceptions = true
+	return c.succeed(Success)
+}
+
+// Wait waits for I/O on a non-blocking client's tasks (PHP wait). With no
+// task in flight it fails with NoActiveFds, as PHP's does.
+func (c *Client) Wait() error { return c.WaitContext(context.Background()) }
+
+// WaitContext is Wait with a context.
+func (c *Client) WaitContext(ctx context.Context) error {
+	const op = "Wait"
+	if err := c.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer c.release()
+	return c.record(newError(op, NoActiveFds, "no tasks are in flight"))
+}
+
+// Ping sends workload to every server and checks the echo (PHP ping).
+func (c *Client) Ping(workload []byte) error { return c.PingContext(context.Background(), workload) }
+
+// PingContext is Ping with a context.
+func (c *Client) PingContext(ctx context.Context, workload []byte) error {
+	const op = "Ping"
+	if len(workload) == 0 {
+		return c.record(newError(op, InvalidArgument, "empty workload"))
+	}
+	if err := c.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer c.release()
+	c.repair()
+	clock := newIdleClock(ctx, c.Timeout())
+	for {
+		// An echo cannot be resumed: a timed-out slice leaves its answer on
+		// the wire, so the connection is rebuilt before the next try.
+		rc := c.lib.echo(workload, clock.sliceOf(pingSliceMs))
+		switch {
+		case rc == Success:
+			return c.succeed(rc)
+		case rc != Timeout:
+			if isConnectionError(rc) {
+				c.broken = true
+			}
+			return c.fail(op, rc)
+		}
+		c.broken = true
+		switch {
+		case ctx.Err() != nil:
+			return c.record(contextError(op, ctx.Err()))
+		case c.closed.Load():
+			return closedError(op)
+		case clock.expired():
+			return c.fail(op, rc)
+		}
+		c.repair()
+	}
+}
+
+// Echo pings the servers.
+//
+// Deprecated: use Ping (PHP echo).
+func (c *Client) Echo(workload []byte) error { return c.Ping(workload) }
+
+// ---- blocking jobs ----
+
+// DoNormal runs a job at normal priority and waits for its result (PHP
+// doNormal). The result is every WORK_DATA chunk the worker sent followed by
+// its final result, as in PHP. A job that fails returns an error matching
+// WorkFail; one whose worker raised an exception returns an error matching
+// WorkException whose message is the exception text. unique "" lets
+// libgearman make one up.
+func (c *Client) DoNormal(function string, workload []byte, unique string) ([]byte, error) {
+	return c.DoNormalContext(context.Background(), function, workload, unique)
+}
+
+// DoHigh is DoNormal at high priority (PHP doHigh).
+func (c *Client) DoHigh(function string, workload []byte, unique string) ([]byte, error) {
+	return c.DoHighContext(context.Background(), function, workload, unique)
+}
+
+// DoLow is DoNormal at low priority (PHP doLow).
+func (c *Client) DoLow(function string, workload []byte, unique string) ([]byte, error) {
+	return c.DoLowContext(context.Background(), function, workload, unique)
+}
+
+// Do runs a job at normal priority.
+//
+// Deprecated: use DoNormal (PHP do).
+func (c *Client) Do(function string, workload []byte, unique string) ([]byte, error) {
+	return c.DoNormal(function, workload, unique)
+}
+
+// DoNormalContext is DoNormal with a context. When ctx ends first it returns
+// an error for which errors.Is(err, ctx.Err()) holds; the job, if queued, is
+// dropped by the server when the client reconnects.
+func (c *Client) DoNormalContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
+	res, _, err := c.do(ctx, "DoNormal", kindForeground, JobPriorityNormal, function, workload, unique)
+	return res, err
+}
+
+// DoHighContext is DoHigh with a context.
+func (c *Client) DoHighContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
+	res, _, err := c.do(ctx, "DoHigh", kindForeground, JobPriorityHigh, function, workload, unique)
+	return res, err
+}
+
+// DoLowContext is DoLow with a context.
+func (c *Client) DoLowContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
+	res, _, err := c.do(ctx, "DoLow", kindForeground, JobPriorityLow, function, workload, unique)
+	return res, err
+}
+
+// DoContext is Do with a context.
+//
+// Deprecated: use DoNormalContext.
+func (c *Client) DoContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
+	return c.DoNormalContext(ctx, function, workload, unique)
+}
+
+// DoBackground queues a job at normal priority and returns its job handle
+// without waiting for it to run (PHP doBackground).
+func (c *Client) DoBackground(function string, workload []byte, unique string) (string, error) {
+	return c.DoBackgroundContext(context.Background(), function, workload, unique)
+}
+
+// DoHighBackground is DoBackground at high priority (PHP doHighBackground).
+func (c *Client) DoHighBackground(function string, workload []byte, unique string) (string, error) {
+	return c.DoHighBackgroundContext(context.Background(), function, workload, unique)
+}
+
+// DoLowBackground is DoBackground at low priority (PHP doLowBackground).
+func (c *Client) DoLowBackground(function string, workload []byte, unique string) (string, error) {
+	return c.DoLowBackgroundContext(context.Background(), function, workload, unique)
+}
+
+// DoBackgroundContext is DoBackground with a context.
+func (c *Client) DoBackgroundContext(ctx context.Context, function string, workload []byte, unique string) (string, error) {
+	_, h, err := c.do(ctx, "DoBackground", kindBackground, JobPriorityNormal, function, workload, unique)
+	return h, err
+}
+
+// DoHighBackgroundContext is DoHighBackground with a context.
+func (c *Client) DoHighBackgroundContext(ctx context.Context, function string, workload []byte, unique string) (string, error) {
+	_, h, err := c.do(ctx, "DoHighBackground", kindBackground, JobPriorityHigh, function, workload, unique)
+	return h, err
+}
+
+// DoLowBackgroundContext is DoLowBackground with a context.
+func (c *Client) DoLowBackgroundContext(ctx context.Context, function string, workload []byte, unique string) (string, error) {
+	_, h, err := c.do(ctx, "DoLowBackground", kindBackground, JobPriorityLow, function, workload, unique)
+	return h, err
+}
+
+// DoJobHandle returns the job handle of the last background Do call, "" after
+// a foreground one (PHP doJobHandle).
+func (c *Client) DoJobHandle() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doHandle
+}
+
+// DoStatus returns the last status (numerator, denominator) the worker of the
+// last Do call sent. PHP's always returns 0, 0, because libgearman's
+// gearman_client_do_status is a stub; this one reports what was received.
+func (c *Client) DoStatus() (numerator, denominator int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doStatus.Numerator, c.doStatus.Denominator
+}
+
+// JobStatus asks the server about a job by its handle (PHP jobStatus).
+func (c *Client) JobStatus(jobHandle string) (JobStatus, error) {
+	return c.JobStatusContext(context.Background(), jobHandle)
+}
+
+// JobStatusContext is JobStatus with a context.
+func (c *Client) JobStatusContext(ctx context.Context, jobHandle string) (JobStatus, error) {
+	const op = "JobStatus"
+	if jobHandle == "" || len(jobHandle) >= JobHandleSize || hasNUL(jobHandle) {
+		return JobStatus{}, c.record(newError(op, InvalidArgument, "invalid job handle"))
+	}
+	return c.status(ctx, op, kindStatus, jobHandle)
+}
+
+// JobStatusByUniqueKey asks the server about a job by its unique key (PHP
+// jobStatusByUniqueKey). gearmand 1.1.20 never answers for a key of 64 bytes,
+// so such a key is refused with InvalidArgument instead of waiting forever.
+func (c *Client) JobStatusByUniqueKey(unique string) (JobStatus, error) {
+	return c.JobStatusByUniqueKeyContext(context.Background(), unique)
+}
+
+// JobStatusByUniqueKeyContext is JobStatusByUniqueKey with a context.
+func (c *Client) JobStatusByUniqueKeyContext(ctx context.Context, unique string) (JobStatus, error) {
+	const op = "JobStatusByUniqueKey"
+	if unique == "" || len(unique) >= UniqueSize || hasNUL(unique) {
+		return JobStatus{}, c.record(newError(op, InvalidArgument, "unique key must be 1 to 63 bytes without NUL"))
+	}
+	return c.status(ctx, op, kindStatusUnique, unique)
+}
+
+func (c *Client) status(ctx context.Context, op string, kind taskKind, key string) (JobStatus, error) {
+	if err := c.acquire(ctx, op); err != nil {
+		return JobStatus{}, err
+	}
+	defer c.release()
+	c.repair()
+	t, rc := c.lib.submitStatus(kind, key)
+	if rc != Success {
+		return JobStatus{}, c.fail(op, rc)
+	}
+	defer t.release()
+	if err := c.runTask(ctx, op, t); err != nil {
+		return JobStatus{}, err
+	}
+	c.succeed(Success)
+	return t.status(), nil
+}
+
+// do runs one job to its end through libgearman's task machinery, so that it
+// can be cut into slices: between two slices the context, Close and the
+// user's timeout are checked.
+func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobPriority, function string, workload []byte, unique string) ([]byte, string, error) {
+	if err := validateJob(op, function, workload, unique); err != nil {
+		return nil, "", c.record(err)
+	}
+	if err := c.acquire(ctx, op); err != nil {
+		return nil, "", err
+	}
+	defer c.release()
+	c.repair()
+	t, rc := c.lib.submit(kind, priority, function, unique, workload, kind == kindForeground)
+	if rc != Success {
+		return nil, "", c.fail(op, rc)
+	}
+	defer t.release()
+	err := c.runTask(ctx, op, t)
+
+	c.mu.Lock()
+	c.doStatus = t.status()
+	c.doHandle = ""
+	if kind == kindBackground && err == nil {
+		c.doHandle = t.jobHandle()
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return nil, "", err
+	}
+
+	switch t.result() {
+	case Success:
+		c.succeed(Success)
+		if kind == kindBackground {
+			return nil, c.DoJobHandle(), nil
+		}
+		return t.data(), "", nil
+	case WorkException:
+		return nil, "", c.record(newError(op, WorkException, string(t.data())))
+	default:
+		return nil, "", c.record(newError(op, t.result(), "the job failed"))
+	}
+}
+
+// runTask runs the client's tasks until t finished. The user's timeout is
+// measured, as libgearman measures it, from the last packet heard.
+func (c *Client) runTask(ctx context.Context, op string, t taskLib) error {
+	timeout := c.Timeout()
+	clock := newIdleClock(ctx, timeout)
+	seen := t.packets()
+	for {
+		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
+		if t.finished() {
+			return nil
+		}
+		if p := t.packets(); p != seen {
+			seen = p
+			clock.progress()
+		}
+		switch rc {
+		case Success:
+			// Everything ran, yet t has no answer: the server dropped it.
+			c.broken = true
+			return c.record(newError(op, UnknownState, "the server ended the job without a result"))
+		case Timeout, IOWait:
+		default:
+			if isConnectionError(rc) {
+				c.broken = true
+			}
+			return c.fail(op, rc)
+		}
+		// A job abandoned mid-way stays queued on the server while this
+		// connection lives: reconnecting makes gearmand drop it.
+		switch {
+		case ctx.Err() != nil:
+			c.broken = true
+			return c.record(contextError(op, ctx.Err()))
+		case c.closed.Load():
+			return closedError(op)
+		case clock.expired():
+			c.broken = true
+			return c.record(newError(op, Timeout, "timeout reached"))
+		}
+	}
+}
+
+// ---- plumbing ----
+
+func (c *Client) acquire(ctx context.Context, op string) error {
+	if c.closed.Load() {
+		return closedError(op)
+	}
+	if ctx.Done() == nil {
+		c.sem <- struct{}{}
+	} else {
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return c.record(contextError(op, ctx.Err()))
+		}
+	}
+	if c.lib == nil {
+		<-c.sem
+		return closedError(op)
+	}
+	return nil
+}
+
+func (c *Client) release() { <-c.sem }
+
+// repair prepares lib for a job. After a connection failed, libgearman 1.1.20
+// loses the first job of the reconnected connection and can spin or wedge, so
+// the client is rebuilt with the same servers. Then the "exceptions" option is
+// sent once: without it libgearman never matches the WORK_FAIL that gearmand
+// substitutes for a worker's exception, and waits forever.
+func (c *Client) repair() {
+	if c.broken {
+		if lib, err := newClientLib(); err == nil {
+			c.lib.free()
+			c.lib = lib
+			c.exceptions = false
+			c.mu.Lock()
+			for _, s := range c.servers {
+				addServerSpec(lib, s)
+			}
+			c.mu.Unlock()
+		}
+		c.broken = false
+	}
+	if !c.exceptions && c.hasServers() {
+		c.exceptions = c.lib.enableExceptions()
+	}
+}
+
+func (c *Client) hasServers() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.servers) > 0
+}
+
+// fail records and returns the error of a libgearman call that returned rc.
+func (c *Client) fail(op string, rc ReturnCode) error {
+	e := newError(op, rc, c.lib.errorText())
+	c.mu.Lock()
+	c.errno = c.lib.errno()
+	c.mu.Unlock()
+	return c.record(e)
+}
+
+// record remembers err for ReturnCode and LastError, and returns it.
+func (c *Client) record(err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastErr = err.Error()
+	if e, ok := err.(*Error); ok {
+		c.ret = e.Code
+	}
+	return err
+}
+
+func (c *Client) succeed(rc ReturnCode) error {
+	c.mu.Lock()
+	c.ret = rc
+	c.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,157 @@
+// Package gearman is a Go binding over libgearman, the C client library of the
+// Gearman job server, shaped after PHP's PECL gearman extension so that PHP
+// code ports to Go line by line.
+//
+// It needs cgo and the system libgearman (found with pkg-config gearmand;
+// Debian/Ubuntu: apt-get install libgearman-dev). Built with CGO_ENABLED=0 the
+// package compiles, and NewClient and NewWorker return an error saying so.
+//
+// # Naming
+//
+// Class GearmanX is type X (Client, Worker, Job, Task); method camelCase is
+// method CamelCase (doNormal is DoNormal, setCompleteCallback is
+// SetCompleteCallback); constant GEARMAN_SNAKE_CASE drops its prefix and joins
+// its words capitalized, keeping IO, TCP, ID and EOF upper-case
+// (GEARMAN_WORK_FAIL is WorkFail, GEARMAN_IO_WAIT is IOWait). The exceptions,
+// each for a Go reason: constructors are NewClient and NewWorker and return an
+// error; __destruct is Close; error() is LastError, so that a *Client is not a
+// Go error; optional PHP arguments are plain arguments ("", nil or 0 for "not
+// given").
+//
+// This PHP client
+//
+//	$client = new GearmanClient();
+//	$client->addServer("127.0.0.1", 4730);
+//	$result = $client->doNormal("reverse", "Hello!");
+//	if ($client->returnCode() != GEARMAN_SUCCESS) {
+//	    echo "failed: " . $client->error() . "\n";
+//	}
+//
+// is, in Go:
+//
+//	client, err := gearman.NewClient()
+//	if err != nil {
+//		return err
+//	}
+//	defer client.Close()
+//	client.AddServer("127.0.0.1", 4730)
+//	result, err := client.DoNormal("reverse", []byte("Hello!"), "")
+//	if err != nil {
+//		fmt.Println("failed:", err)
+//	}
+//
+// # Differences from PHP
+//
+// Workloads, results, data, warnings and exception texts are []byte and
+// binary-safe. A job that ends in WORK_FAIL or WORK_EXCEPTION is an error
+// (errors.Is(err, gearman.WorkFail)); the exception text is in the error.
+// Timeouts stay int milliseconds (-1 waits forever); Go deadlines and
+// cancellation come through the ...Context variants. Every method is safe for
+// concurrent use; calls on one Client or Worker are serialized.
+//
+// The client enables WORK_EXCEPTION forwarding by itself before its first job
+// (PHP does it inside addServer, and throws if a server is down): without it
+// libgearman 1.1.20 waits forever for a job whose worker raised an exception.
+package gearman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Version returns the version of the linked libgearman (PHP gearman_version).
+func Version() string { return libVersion() }
+
+// BugReport returns where to report libgearman bugs (PHP gearman_bugreport).
+func BugReport() string { return libBugReport() }
+
+// VerboseName returns the name of a verbosity level, "" for an unknown one
+// (PHP gearman_verbose_name).
+func VerboseName(v Verbose) string { return libVerboseName(v) }
+
+// JobStatus is what the job server knows about a job (PHP jobStatus's array:
+// known, running, numerator, denominator).
+type JobStatus struct {
+	Known       bool
+	Running     bool
+	Numerator   int
+	Denominator int
+}
+
+// Error is the error of a failed call: the libgearman return code, the
+// operation, and libgearman's message (or, for WORK_EXCEPTION, the text the
+// worker sent). errors.Is(err, gearman.Timeout) matches on Code.
+type Error struct {
+	Code ReturnCode
+	Op   string
+	Msg  string
+	err  error // cause, e.g. ctx.Err() or ErrClosed
+}
+
+func newError(op string, code ReturnCode, msg string) *Error {
+	return &Error{Code: code, Op: op, Msg: msg}
+}
+
+func wrapError(op string, code ReturnCode, cause error) *Error {
+	return &Error{Code: code, Op: op, Msg: cause.Error(), err: cause}
+}
+
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return fmt.Sprintf("gearman: %s: %s", e.Op, e.Code)
+	}
+	return fmt.Sprintf("gearman: %s: %s: %s", e.Op, e.Code, e.Msg)
+}
+
+// Is reports whether target is the ReturnCode of e.
+func (e *Error) Is(target error) bool {
+	rc, ok := target.(ReturnCode)
+	return ok && rc == e.Code
+}
+
+// Unwrap returns the cause of e, such as a context's error, if any.
+func (e *Error) Unwrap() error { return e.err }
+
+// ErrClosed is the cause of every error returned by a Client or Worker after
+// Close. The error's Code is InvalidArgument, as libgearman answers for a NULL
+// object.
+var ErrClosed = errors.New("use of a closed Client or Worker")
+
+// ErrJobDone is the cause of the errors of a Job used after its WorkerFunc
+// returned, or after a grabbed job was completed: libgearman freed it.
+var ErrJobDone = errors.New("job is no longer valid: its function returned or it was completed")
+
+func closedError(op string) error { return wrapError(op, InvalidArgument, ErrClosed) }
+
+// contextError wraps a context's error. A deadline carries Timeout; a cancel
+// carries ShutdownGraceful, the code libgearman gives a wait interrupted from
+// outside. errors.Is(err, ctx.Err()) holds for both.
+func contextError(op string, err error) error {
+	code := ShutdownGraceful
+	if errors.Is(err, context.DeadlineExceeded) {
+		code = Timeout
+	}
+	return wrapError(op, code, err)
+}
+
+// isSoftOK reports the codes PHP counts as success for calls like runTasks.
+func isSoftOK(rc ReturnCode) bool {
+	switch rc {
+	case Success, Pause, IOWait, WorkStatus, WorkData, WorkException, WorkWarning, WorkFail:
+		return true
+	}
+	return false
+}
+
+// clampWait turns a user timeout into one libgearman can wait with: -1 stays
+// forever, anything below 1 ms becomes 1 ms (0 would wedge the client).
+func clampWait(ms int) int {
+	if ms < 0 {
+		return -1
+	}
+	if ms < 1 {
+		return 1
+	}
+	return ms
+}

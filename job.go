@@ -1,0 +1,252 @@
+package gearman
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Job is one job a worker runs (PHP GearmanJob). A Job given to a WorkerFunc
+// is valid until that function returns; one from GrabJob until it is
+// completed or its Worker is closed. After that every method returns a zero
+// value or an error wrapping ErrJobDone; libgearman has freed the job, and
+// PHP's extension crashes here.
+type Job struct {
+	mu     sync.Mutex
+	lib    jobLib  // nil once invalid
+	worker *Worker // set for a grabbed job: its I/O goes through the worker
+	ret    ReturnCode
+	done   bool // a terminal packet was sent
+
+	// Read from libgearman on first use and kept, so that they stay readable
+	// after the job became invalid.
+	handle, function, unique string
+	workload                 []byte
+	cached                   bool
+}
+
+func (j *Job) invalidate() {
+	j.mu.Lock()
+	j.lib = nil
+	j.mu.Unlock()
+}
+
+// loadLocked copies the job's identity out of libgearman. j.mu is held.
+func (j *Job) loadLocked() {
+	if j.cached || j.lib == nil {
+		return
+	}
+	j.handle, j.function, j.unique = j.lib.handle(), j.lib.functionName(), j.lib.unique()
+	j.workload = j.lib.workload()
+	j.cached = true
+}
+
+func (j *Job) identity() (handle, function, unique string, workload []byte) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.loadLocked()
+	return j.handle, j.function, j.unique, j.workload
+}
+
+// Handle returns the job handle, such as "H:host:42" (PHP handle).
+func (j *Job) Handle() string { h, _, _, _ := j.identity(); return h }
+
+// FunctionName returns the name of the function the job is for (PHP
+// functionName).
+func (j *Job) FunctionName() string { _, f, _, _ := j.identity(); return f }
+
+// Unique returns the job's unique key (PHP unique).
+func (j *Job) Unique() string { _, _, u, _ := j.identity(); return u }
+
+// Workload returns the job's workload, binary-safe (PHP workload). The slice
+// is shared by every call; copy it before changing it.
+func (j *Job) Workload() []byte { _, _, _, w := j.identity(); return w }
+
+// WorkloadSize returns the size of the workload (PHP workloadSize).
+func (j *Job) WorkloadSize() int { return len(j.Workload()) }
+
+// ReturnCode returns the code set by SetReturn or by the last Send call (PHP
+// returnCode).
+func (j *Job) ReturnCode() ReturnCode {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.ret
+}
+
+// SetReturn sets the code the job ends with when its WorkerFunc returns a
+// nil error (PHP setReturn): WorkFail ends it with WORK_FAIL. As in PHP, a
+// later Send call resets it.
+func (j *Job) SetReturn(rc ReturnCode) error {
+	if rc < 0 || rc > MaxReturn {
+		return newError("Job.SetReturn", InvalidArgument, fmt.Sprintf("invalid return code %d", int(rc)))
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.lib == nil {
+		return wrapError("Job.SetReturn", InvalidArgument, ErrJobDone)
+	}
+	j.ret = rc
+	return nil
+}
+
+// SendData sends a WORK_DATA chunk to the client (PHP sendData).
+func (j *Job) SendData(data []byte) error {
+	return j.send("Job.SendData", false, func(l jobLib) ReturnCode { return l.sendData(data) })
+}
+
+// SendWarning sends a WORK_WARNING to the client (PHP sendWarning).
+func (j *Job) SendWarning(warning []byte) error {
+	return j.send("Job.SendWarning", false, func(l jobLib) ReturnCode { return l.sendWarning(warning) })
+}
+
+// SendStatus sends the job's progress, numerator of denominator (PHP
+// sendStatus).
+func (j *Job) SendStatus(numerator, denominator int) error {
+	if numerator < 0 || denominator < 0 {
+		return newError("Job.SendStatus", InvalidArgument, "negative status")
+	}
+	return j.send("Job.SendStatus", false, func(l jobLib) ReturnCode { return l.sendStatus(numerator, denominator) })
+}
+
+// SendComplete ends the job with result (PHP sendComplete); the WorkerFunc's
+// own result is then ignored.
+func (j *Job) SendComplete(result []byte) error {
+	return j.send("Job.SendComplete", true, func(l jobLib) ReturnCode { return l.sendComplete(result) })
+}
+
+// SendException ends the job with WORK_EXCEPTION carrying exception (PHP
+// sendException).
+func (j *Job) SendException(exception []byte) error {
+	return j.send("Job.SendException", true, func(l jobLib) ReturnCode { return l.sendException(exception) })
+}
+
+// SendFail ends the job with WORK_FAIL (PHP sendFail).
+func (j *Job) SendFail() error {
+	return j.send("Job.SendFail", true, func(l jobLib) ReturnCode { return l.sendFail() })
+}
+
+// Complete ends the job with result.
+//
+// Deprecated: use SendComplete (PHP complete).
+func (j *Job) Complete(result []byte) error { return j.SendComplete(result) }
+
+// Data sends a data chunk.
+//
+// Deprecated: use SendData (PHP data).
+func (j *Job) Data(data []byte) error { return j.SendData(data) }
+
+// Exception ends the job with an exception.
+//
+// Deprecated: use SendException (PHP exception).
+func (j *Job) Exception(exception []byte) error { return j.SendException(exception) }
+
+// Fail ends the job with WORK_FAIL.
+//
+// Deprecated: use SendFail (PHP fail).
+func (j *Job) Fail() error { return j.SendFail() }
+
+// Status sends the job's progress.
+//
+// Deprecated: use SendStatus (PHP status).
+func (j *Job) Status(numerator, denominator int) error { return j.SendStatus(numerator, denominator) }
+
+// Warning sends a warning.
+//
+// Deprecated: use SendWarning (PHP warning).
+func (j *Job) Warning(warning []byte) error { return j.SendWarning(warning) }
+
+// send runs one libgearman send on the job. A grabbed job's sends hold its
+// worker, which must not be working at the same time; a completed grabbed job
+// is freed.
+func (j *Job) send(op string, terminal bool, call func(jobLib) ReturnCode) error {
+	if w := j.worker; w != nil {
+		if err := w.acquire(contextBackground, op); err != nil {
+			return err
+		}
+		defer w.release()
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.lib == nil {
+		return wrapError(op, InvalidArgument, ErrJobDone)
+	}
+	if j.done {
+		return newError(op, InvalidArgument, "the job was already completed")
+	}
+	rc := call(j.lib)
+	j.ret = rc
+	if rc != Success {
+		return newError(op, rc, j.lib.errorText())
+	}
+	if terminal {
+		j.done = true
+		if j.worker != nil {
+			j.loadLocked()
+			j.lib.free()
+			j.lib = nil
+			j.worker.forget(j)
+		}
+	}
+	return nil
+}
+
+// finish sends the terminal packet for a WorkerFunc's outcome, unless the
+// function sent one itself, and returns the code for libgearman's v2
+// function API.
+func (j *Job) finish(result []byte, err error) ReturnCode {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	code := j.ret
+	if err != nil {
+		var rc ReturnCode
+		if !errors.As(err, &rc) {
+			if !j.done {
+				j.lib.sendException(exceptionText(err))
+			}
+			return Success
+		}
+		code = rc
+	}
+	if j.done {
+		if code == Shutdown {
+			return Shutdown
+		}
+		return Success
+	}
+	switch code {
+	case Success:
+		j.lib.sendComplete(result)
+	case Shutdown:
+		j.lib.sendComplete(result)
+		return Shutdown
+	case WorkException:
+		j.lib.sendException([]byte(code.Error()))
+	case WorkError, LostConnection:
+		// No terminal packet: the connection is dropped and the server
+		// gives the job to a worker again.
+		return WorkError
+	default:
+		j.lib.sendFail()
+	}
+	return Success
+}
+
+// exceptionText is what a client sees of err; libgearman refuses an empty
+// exception.
+func exceptionText(err error) []byte {
+	if s := err.Error(); s != "" {
+		return []byte(s)
+	}
+	return []byte(fmt.Sprintf("%T", err))
+}
+
+// panicError is a recovered panic of a WorkerFunc or TaskCallback.
+type panicError struct{ value any }
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+func (w *Worker) forget(j *Job) {
+	w.mu.Lock()
+	delete(w.grabbed, j)
+	w.mu.Unlock()
+}

@@ -1,0 +1,17 @@
+//go:build !cgo
+
+package gearman
+
+// Without cgo there is no libgearman: the package still compiles, so that code
+// importing it builds everywhere, and every constructor says why it cannot work.
+
+func newClientLib() (clientLib, error) { return nil, errNoCgo("NewClient") }
+func newWorkerLib() (workerLib, error) { return nil, errNoCgo("NewWorker") }
+
+func libVersion() string            { return "" }
+func libBugReport() string          { return "" }
+func libVerboseName(Verbose) string { return "" }
+
+func errNoCgo(op string) error {
+	return newError(op, NotConnected, "libgearman-go was built without cgo: it needs CGO_ENABLED=1, a C compiler and libgearman (Debian/Ubuntu: apt-get install libgearman-dev)")
+}

@@ -1,0 +1,83 @@
+//go:build cgo
+
+package gearman
+
+// trampolines.go holds the //export functions libgearman reaches through the
+// shims in callbacks.c, and the cgo.Handle registry they resolve. Each one
+// recovers its own panics: a Go panic must never unwind through C frames.
+
+/*
+#include "callbacks.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"sync/atomic"
+)
+
+type handle = cgo.Handle
+
+// liveHandles counts handles not yet deleted; tests use it to prove that
+// nothing handed to C outlives its owner.
+var liveHandles atomic.Int64
+
+func newHandle(v any) handle {
+	liveHandles.Add(1)
+	return cgo.NewHandle(v)
+}
+
+func deleteHandle(h handle) {
+	liveHandles.Add(-1)
+	h.Delete()
+}
+
+// goWorkerFunction runs the Go function registered for job's function name.
+// It returns the v2 code: SUCCESS once a terminal packet went out.
+//
+//export goWorkerFunction
+func goWorkerFunction(job *C.gearman_job_st, h C.uintptr_t) C.gearman_return_t {
+	fn := cgo.Handle(h).Value().(*workerFunction)
+	return C.gearman_return_t(fn.run(cJob{job}))
+}
+
+// taskEventSink receives the client task events of one task added through
+// AddTask*. The returned code steers run_tasks: SUCCESS carries on, PAUSE
+// stops it so the same packet is delivered again by the next run.
+type taskEventSink interface {
+	taskEvent(ev taskEvent, t taskView) ReturnCode
+	taskFreed()
+}
+
+// taskView reads the libgearman task a callback is running for. It is valid
+// only during that callback.
+type taskView struct{ p *C.gearman_task_st }
+
+// taskEvent numbers the eight client callbacks in gm_event order.
+type taskEvent int
+
+const (
+	eventWorkload taskEvent = iota
+	eventCreated
+	eventData
+	eventWarning
+	eventStatus
+	eventComplete
+	eventException
+	eventFail
+	eventCount
+)
+
+//export goTaskEvent
+func goTaskEvent(h C.uintptr_t, task *C.gearman_task_st, ev C.int) C.gearman_return_t {
+	sink := cgo.Handle(h).Value().(taskEventSink)
+	return C.gearman_return_t(sink.taskEvent(taskEvent(ev), taskView{task}))
+}
+
+//export goTaskFreed
+func goTaskFreed(h C.uintptr_t) {
+	handle := cgo.Handle(h)
+	sink := handle.Value().(taskEventSink)
+	deleteHandle(handle)
+	sink.taskFreed()
+}

@@ -1,0 +1,66 @@
+package gearman
+
+import (
+	"context"
+	"time"
+)
+
+// sliceMs bounds every wait inside libgearman, so that a context, Close or
+// the user's timeout are noticed within that time. pingSliceMs is longer:
+// a timed-out echo costs a reconnect.
+const (
+	sliceMs     = 100
+	pingSliceMs = 1000
+)
+
+// idleClock measures a user timeout the way libgearman does, from the last
+// sign of progress, and bounds each slice by the context's deadline.
+type idleClock struct {
+	timeout     int // ms, -1 for none
+	last        time.Time
+	deadline    time.Time
+	hasDeadline bool
+}
+
+func newIdleClock(ctx context.Context, timeout int) *idleClock {
+	k := &idleClock{timeout: timeout, last: time.Now()}
+	k.deadline, k.hasDeadline = ctx.Deadline()
+	return k
+}
+
+func (k *idleClock) progress() { k.last = time.Now() }
+
+func (k *idleClock) expired() bool {
+	return k.timeout >= 0 && time.Since(k.last) >= time.Duration(k.timeout)*time.Millisecond
+}
+
+// sliceOf returns how long, in ms, the next wait may last: at most max, and
+// at least 1 (libgearman must never be given 0).
+func (k *idleClock) sliceOf(max int) int {
+	s := time.Duration(max) * time.Millisecond
+	if k.timeout >= 0 {
+		s = min(s, time.Duration(k.timeout)*time.Millisecond-time.Since(k.last))
+	}
+	if k.hasDeadline {
+		s = min(s, time.Until(k.deadline))
+	}
+	return max1(int(s.Milliseconds()))
+}
+
+func max1(ms int) int {
+	if ms < 1 {
+		return 1
+	}
+	return ms
+}
+
+// isConnectionError reports codes after which libgearman 1.1.20's connection
+// state cannot be trusted.
+func isConnectionError(rc ReturnCode) bool {
+	switch rc {
+	case LostConnection, CouldNotConnect, NoActiveFds, NotConnected, Errno,
+		UnexpectedPacket, InvalidMagic, InvalidCommand, InvalidPacket, Getaddrinfo:
+		return true
+	}
+	return false
+}

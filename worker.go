@@ -1,0 +1,656 @@
+package gearman
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// WorkerFunc runs one job. Its result becomes WORK_COMPLETE. Returning a
+// ReturnCode error ends the job that way: WorkFail with WORK_FAIL,
+// WorkException with WORK_EXCEPTION, Shutdown completes the job and makes Work
+// return Shutdown, WorkError and LostConnection hand the job back to the
+// server to run again; any other error ends it with WORK_EXCEPTION carrying
+// err.Error(). A panic is recovered and ends the job with WORK_EXCEPTION; the
+// worker serves the next job.
+type WorkerFunc func(job *Job, context any) ([]byte, error)
+
+// Worker runs functions for job servers (PHP GearmanWorker).
+//
+// A Worker is safe for concurrent use; its calls are serialized. Close it
+// when done.
+type Worker struct {
+	sem    chan struct{} // guards lib; a channel so waits honour a context
+	closed atomic.Bool
+	lib    workerLib
+
+	mu      sync.Mutex // guards the state below, readable from inside jobs
+	servers []serverSpec
+	funcs   map[string]*workerFunction
+	grabbed map[*Job]struct{}
+	ret     ReturnCode
+	lastErr string
+	errno   int
+	timeout int
+	options WorkerOptions
+	id      string
+}
+
+// workerFunction is what libgearman's function context leads to, through a
+// cgo.Handle that lives as long as the libgearman worker.
+type workerFunction struct {
+	name string
+	mu   sync.Mutex // guards the fields below: AddFunction may replace them
+	fn      WorkerFunc
+	ctx     any
+	timeout int
+	gone    bool // unregistered: jobs that still arrive fail
+}
+
+func (f *workerFunction) current() (WorkerFunc, any, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fn, f.ctx, !f.gone
+}
+
+// run is called by the worker trampoline for each job of f.
+func (f *workerFunction) run(lib jobLib) ReturnCode {
+	job := &Job{lib: lib}
+	defer job.invalidate()
+	fn, ctx, ok := f.current()
+	if !ok {
+		return job.finish(nil, WorkFail)
+	}
+	result, err := callWorkerFunc(fn, job, ctx)
+	return job.finish(result, err)
+}
+
+func callWorkerFunc(fn WorkerFunc, job *Job, ctx any) (result []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{value: r}
+		}
+	}()
+	return fn(job, ctx)
+}
+
+// NewWorker creates a worker (PHP new GearmanWorker).
+func NewWorker() (*Worker, error) {
+	lib, err := newWorkerLib()
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{
+		sem:     make(chan struct{}, 1),
+		lib:     lib,
+		funcs:   make(map[string]*workerFunction),
+		grabbed: make(map[*Job]struct{}),
+		timeout: -1,
+		options: lib.options(),
+	}, nil
+}
+
+// Close frees the worker (PHP __destruct). It is idempotent; every later call
+// returns an error wrapping ErrClosed, and jobs taken with GrabJob become
+// invalid. A Work in progress on another goroutine stops at its next slice.
+func (w *Worker) Close() error {
+	if w.closed.Swap(true) {
+		return nil
+	}
+	w.sem <- struct{}{}
+	w.mu.Lock()
+	for j := range w.grabbed {
+		j.invalidate()
+	}
+	w.grabbed = nil
+	w.mu.Unlock()
+	if w.lib != nil {
+		w.lib.free()
+		w.lib = nil
+	}
+	<-w.sem
+	return nil
+}
+
+// Clone returns a new worker with the same servers, functions, options,
+// timeout and identifier (PHP clone).
+func (w *Worker) Clone() (*Worker, error) {
+	const op = "Clone"
+	if err := w.acquire(context.Background(), op); err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	servers := append([]serverSpec(nil), w.servers...)
+	funcs := make([]*workerFunction, 0, len(w.funcs))
+	for _, f := range w.funcs {
+		funcs = append(funcs, f)
+	}
+	options, timeout, id := w.options, w.timeout, w.id
+	w.mu.Unlock()
+	w.release()
+
+	n, err := NewWorker()
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Worker, error) { n.Close(); return nil, err }
+	for _, s := range servers {
+		if err := n.addServerSpec(op, s); err != nil {
+			return fail(err)
+		}
+	}
+	for _, f := range funcs {
+		f.mu.Lock()
+		fn, ctx, fnTimeout, ok := f.fn, f.ctx, f.timeout, !f.gone
+		f.mu.Unlock()
+		if ok {
+			if err := n.AddFunction(f.name, fn, ctx, fnTimeout); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := n.SetOptions(options); err != nil {
+		return fail(err)
+	}
+	n.SetTimeout(timeout)
+	if id != "" {
+		if err := n.SetId(id); err != nil {
+			return fail(err)
+		}
+	}
+	return n, nil
+}
+
+// ReturnCode returns the code of the last call (PHP returnCode).
+func (w *Worker) ReturnCode() ReturnCode {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ret
+}
+
+// LastError returns the message of the last failed call, "" if none failed
+// (PHP error).
+func (w *Worker) LastError() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastErr
+}
+
+// GetErrno returns the system errno of the last failed call (PHP getErrno).
+func (w *Worker) GetErrno() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.errno
+}
+
+// Options returns the worker options (PHP options); a new worker has
+// WorkerPacketInit|WorkerGrabUniq|WorkerGrabAll, 644, as in PHP.
+func (w *Worker) Options() WorkerOptions {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.options
+}
+
+// SetOptions replaces the worker options (PHP setOptions).
+func (w *Worker) SetOptions(o WorkerOptions) error {
+	return w.changeOptions("SetOptions", func(lib workerLib) { lib.setOptions(o) })
+}
+
+// AddOptions sets the given option bits (PHP addOptions).
+func (w *Worker) AddOptions(o WorkerOptions) error {
+	return w.changeOptions("AddOptions", func(lib workerLib) { lib.addOptions(o) })
+}
+
+// RemoveOptions clears the given option bits (PHP removeOptions).
+func (w *Worker) RemoveOptions(o WorkerOptions) error {
+	return w.changeOptions("RemoveOptions", func(lib workerLib) { lib.removeOptions(o) })
+}
+
+func (w *Worker) changeOptions(op string, change func(workerLib)) error {
+	if err := w.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer w.release()
+	change(w.lib)
+	w.refreshOptions()
+	return w.succeed(Success)
+}
+
+// refreshOptions caches libgearman's options for Options, which must not wait
+// for a Work in progress. The binding's own waits switch TimeoutReturn on; it
+// is shown only when the user set a timeout.
+func (w *Worker) refreshOptions() {
+	o := w.lib.options()
+	w.mu.Lock()
+	if w.timeout < 0 {
+		o &^= WorkerTimeoutReturn
+	}
+	w.options = o
+	w.mu.Unlock()
+}
+
+// Timeout returns the timeout in milliseconds, -1 for none (PHP timeout).
+func (w *Worker) Timeout() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.timeout
+}
+
+// SetTimeout sets how long, in milliseconds, Work waits for a job before it
+// returns Timeout (PHP setTimeout); -1 waits forever.
+func (w *Worker) SetTimeout(ms int) error {
+	if ms < -1 {
+		return w.record(newError("SetTimeout", InvalidArgument, "timeout must be -1 or more"))
+	}
+	w.mu.Lock()
+	w.timeout = ms
+	if ms >= 0 {
+		w.options |= WorkerTimeoutReturn
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// SetId sets the identifier the servers show for this worker (PHP setId).
+func (w *Worker) SetId(id string) error {
+	const op = "SetId"
+	if id == "" || hasNUL(id) {
+		return w.record(newError(op, InvalidArgument, "identifier must be non-empty and hold no NUL byte"))
+	}
+	if err := w.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer w.release()
+	if rc := w.lib.setIdentifier(id); rc != Success {
+		return w.fail(op, rc)
+	}
+	w.mu.Lock()
+	w.id = id
+	w.mu.Unlock()
+	w.refreshOptions()
+	return w.succeed(Success)
+}
+
+// AddServer adds a job server (PHP addServer); "" and 0 mean localhost:4730.
+func (w *Worker) AddServer(host string, port int) error {
+	if port < 0 || port > 65535 {
+		return w.record(newError("AddServer", InvalidArgument, "port out of range"))
+	}
+	return w.addServerSpec("AddServer", serverSpec{host: host, port: port})
+}
+
+// AddServers adds a comma-separated list of host[:port] job servers (PHP
+// addServers).
+func (w *Worker) AddServers(servers string) error {
+	return w.addServerSpec("AddServers", serverSpec{list: servers, multi: true})
+}
+
+func (w *Worker) addServerSpec(op string, s serverSpec) error {
+	if err := w.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer w.release()
+	if rc := addServerSpec(w.lib, s); rc != Success {
+		return w.fail(op, rc)
+	}
+	w.mu.Lock()
+	w.servers = append(w.servers, s)
+	w.mu.Unlock()
+	return w.succeed(Success)
+}
+
+// EnableExceptionHandler sends the "exceptions" option to every server (PHP
+// enableExceptionHandler). gearmand only heeds it from clients; it is here
+// for ported code.
+func (w *Worker) EnableExceptionHandler() error {
+	const op = "EnableExceptionHandler"
+	if err := w.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer w.release()
+	if !w.lib.enableExceptions() {
+		return w.fail(op, CouldNotConnect)
+	}
+	return w.succeed(Success)
+}
+
+// Register tells the servers this worker can run function, without a Go
+// function to run it (PHP register). timeout > 0 is the job timeout in ms.
+func (w *Worker) Register(function string, timeout int) error {
+	const op = "Register"
+	if err := validateFunction(op, function, timeout); err != nil {
+		return w.record(err)
+	}
+	return w.withLib(op, func(lib workerLib) ReturnCode { return lib.register(function, timeout) })
+}
+
+// Unregister tells the servers this worker no longer runs function (PHP
+// unregister).
+func (w *Worker) Unregister(function string) error {
+	const op = "Unregister"
+	if err := validateFunctionName(op, function); err != nil {
+		return w.record(err)
+	}
+	err := w.withLib(op, func(lib workerLib) ReturnCode { return lib.unregister(function) })
+	if err == nil {
+		w.mu.Lock()
+		if f := w.funcs[function]; f != nil {
+			f.retire()
+			delete(w.funcs, function)
+		}
+		w.mu.Unlock()
+	}
+	return err
+}
+
+// UnregisterAll unregisters every function (PHP unregisterAll).
+func (w *Worker) UnregisterAll() error {
+	err := w.withLib("UnregisterAll", func(lib workerLib) ReturnCode { return lib.unregisterAll() })
+	if err == nil {
+		w.mu.Lock()
+		for name, f := range w.funcs {
+			f.retire()
+			delete(w.funcs, name)
+		}
+		w.mu.Unlock()
+	}
+	return err
+}
+
+func (f *workerFunction) retire() {
+	f.mu.Lock()
+	f.gone = true
+	f.mu.Unlock()
+}
+
+// AddFunction registers fn to run jobs of function (PHP addFunction); context
+// is passed to every call. timeout > 0 is the job timeout in milliseconds
+// (gearmand raises anything below 1000 to 1000). Adding a name again replaces
+// its function and context.
+func (w *Worker) AddFunction(function string, fn WorkerFunc, context any, timeout int) error {
+	const op = "AddFunction"
+	if err := validateFunction(op, function, timeout); err != nil {
+		return w.record(err)
+	}
+	if fn == nil {
+		return w.record(newError(op, InvalidArgument, "nil WorkerFunc"))
+	}
+	if err := w.acquire(contextBackground, op); err != nil {
+		return err
+	}
+	defer w.release()
+	w.mu.Lock()
+	f := w.funcs[function]
+	w.mu.Unlock()
+	if f != nil {
+		f.mu.Lock()
+		f.fn, f.ctx = fn, context
+		same := f.timeout == timeout
+		f.timeout = timeout
+		f.mu.Unlock()
+		// Only a changed timeout needs the servers told again; both
+		// libgearman entries then lead to f.
+		if same {
+			return w.succeed(Success)
+		}
+	} else {
+		f = &workerFunction{name: function, fn: fn, ctx: context, timeout: timeout}
+	}
+	if rc := w.lib.define(function, timeout, f); rc != Success {
+		return w.fail(op, rc)
+	}
+	w.mu.Lock()
+	w.funcs[function] = f
+	w.mu.Unlock()
+	return w.succeed(Success)
+}
+
+func validateFunction(op, function string, timeout int) error {
+	if err := validateFunctionName(op, function); err != nil {
+		return err
+	}
+	if timeout < 0 {
+		return newError(op, InvalidArgument, "timeout must be 0 (none) or more")
+	}
+	return nil
+}
+
+// Work waits for one job and runs it (PHP work). It returns nil once a job
+// ran, whatever the job's outcome: the client learns that. PHP's work()
+// returns false after a failed job, which ends the usual while($w->work())
+// loop.
+func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
+
+// WorkContext is Work with a context: it returns when ctx ends while waiting
+// for a job; a job already running finishes and its result is sent first.
+func (w *Worker) WorkContext(ctx context.Context) error {
+	const op = "Work"
+	if err := w.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer w.release()
+	if w.Options()&WorkerNonBlocking != 0 {
+		return w.check(op, w.lib.work(clampWait(w.Timeout())))
+	}
+	clock := newIdleClock(ctx, w.Timeout())
+	for {
+		rc := w.lib.work(clock.sliceOf(workSliceMs))
+		if rc != Timeout {
+			return w.check(op, rc)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return w.record(contextError(op, ctx.Err()))
+		case w.closed.Load():
+			return closedError(op)
+		case clock.expired():
+			return w.fail(op, Timeout)
+		}
+	}
+}
+
+// workSliceMs bounds each wait for a job; each slice costs one GRAB_JOB.
+const workSliceMs = 200
+
+// GrabJob waits for one job and returns it without running any function
+// (PHP grabJob). The caller completes it with SendComplete, SendFail or
+// SendException; until then the job holds its place on the server.
+func (w *Worker) GrabJob() (*Job, error) {
+	const op = "GrabJob"
+	if err := w.acquire(contextBackground, op); err != nil {
+		return nil, err
+	}
+	defer w.release()
+	clock := newIdleClock(contextBackground, w.Timeout())
+	for {
+		ms := clock.sliceOf(workSliceMs)
+		if w.Options()&WorkerNonBlocking != 0 {
+			ms = clampWait(w.Timeout())
+		}
+		lib, rc := w.lib.grabJob(ms)
+		if lib != nil {
+			j := &Job{lib: lib, worker: w}
+			w.mu.Lock()
+			w.grabbed[j] = struct{}{}
+			w.mu.Unlock()
+			w.succeed(Success)
+			return j, nil
+		}
+		if rc != Timeout || w.Options()&WorkerNonBlocking != 0 {
+			return nil, w.fail(op, rc)
+		}
+		switch {
+		case w.closed.Load():
+			return nil, closedError(op)
+		case clock.expired():
+			return nil, w.fail(op, Timeout)
+		}
+	}
+}
+
+// Wait waits for activity on a non-blocking worker's connections (PHP wait).
+func (w *Worker) Wait() error { return w.WaitContext(contextBackground) }
+
+// WaitContext is Wait with a context.
+func (w *Worker) WaitContext(ctx context.Context) error {
+	const op = "Wait"
+	if err := w.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer w.release()
+	clock := newIdleClock(ctx, w.Timeout())
+	for {
+		rc := w.lib.wait(clock.sliceOf(workSliceMs))
+		if rc != Timeout {
+			return w.check(op, rc)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return w.record(contextError(op, ctx.Err()))
+		case w.closed.Load():
+			return closedError(op)
+		case clock.expired():
+			return w.fail(op, Timeout)
+		}
+	}
+}
+
+// Ping sends data to every server and checks the echo (PHP ping).
+func (w *Worker) Ping(data []byte) error { return w.PingContext(contextBackground, data) }
+
+// PingContext is Ping with a context; its deadline bounds the wait.
+func (w *Worker) PingContext(ctx context.Context, data []byte) error {
+	const op = "Ping"
+	if len(data) == 0 {
+		return w.record(newError(op, InvalidArgument, "empty workload"))
+	}
+	if err := w.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer w.release()
+	ms := w.Timeout()
+	if d, ok := ctx.Deadline(); ok {
+		left := max1(int(time.Until(d).Milliseconds()))
+		if ms < 0 || left < ms {
+			ms = left
+		}
+	}
+	rc := w.lib.echo(data, ms)
+	if rc != Success && ctx.Err() != nil {
+		return w.record(contextError(op, ctx.Err()))
+	}
+	return w.check(op, rc)
+}
+
+// Echo pings the servers.
+//
+// Deprecated: use Ping (PHP echo).
+func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
+
+// Run serves jobs until ctx ends, then returns nil: a job in progress
+// finishes and its result is sent first. Connection failures are retried with
+// a capped back-off; Run returns an error only for what retrying cannot fix
+// (no servers, no functions, Close).
+func (w *Worker) Run(ctx context.Context) error {
+	backoff := time.Duration(0)
+	for {
+		err := w.WorkContext(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var e *Error
+		switch {
+		case err == nil:
+			backoff = 0
+			continue
+		case errors.Is(err, ErrClosed):
+			return err
+		case !errors.As(err, &e):
+			return err
+		case e.Code == Timeout:
+			continue
+		case e.Code == Shutdown:
+			return nil
+		case e.Code == NoServers, e.Code == NoRegisteredFunctions, e.Code == InvalidFunctionName:
+			return err
+		}
+		backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// maxBackoff caps Run's wait between reconnection attempts.
+const maxBackoff = time.Second
+
+// ---- plumbing ----
+
+var contextBackground = context.Background()
+
+func (w *Worker) acquire(ctx context.Context, op string) error {
+	if w.closed.Load() {
+		return closedError(op)
+	}
+	if ctx.Done() == nil {
+		w.sem <- struct{}{}
+	} else {
+		select {
+		case w.sem <- struct{}{}:
+		case <-ctx.Done():
+			return w.record(contextError(op, ctx.Err()))
+		}
+	}
+	if w.lib == nil {
+		<-w.sem
+		return closedError(op)
+	}
+	return nil
+}
+
+func (w *Worker) release() { <-w.sem }
+
+func (w *Worker) withLib(op string, call func(workerLib) ReturnCode) error {
+	if err := w.acquire(contextBackground, op); err != nil {
+		return err
+	}
+	defer w.release()
+	return w.check(op, call(w.lib))
+}
+
+// check turns rc into nil or a recorded error.
+func (w *Worker) check(op string, rc ReturnCode) error {
+	if rc == Success {
+		return w.succeed(rc)
+	}
+	return w.fail(op, rc)
+}
+
+func (w *Worker) fail(op string, rc ReturnCode) error {
+	e := newError(op, rc, w.lib.errorText())
+	w.mu.Lock()
+	w.errno = w.lib.errno()
+	w.mu.Unlock()
+	return w.record(e)
+}
+
+func (w *Worker) record(err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lastErr = err.Error()
+	if e, ok := err.(*Error); ok {
+		w.ret = e.Code
+	}
+	return err
+}
+
+func (w *Worker) succeed(rc ReturnCode) error {
+	w.mu.Lock()
+	w.ret = rc
+	w.mu.Unlock()
+	return nil
+}
