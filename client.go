@@ -315,6 +315,7 @@ func (c *Client) PingContext(ctx context.Context, workload []byte) error {
 		case clock.expired():
 			return c.fail(op, rc)
 		}
+		c.rebuildIfBroken()
 		c.repair()
 	}
 }
@@ -587,15 +588,19 @@ func (c *Client) acquire(ctx context.Context, op string) error {
 	return nil
 }
 
-func (c *Client) release() { <-c.sem }
+// release ends a call. A call that hit a connection failure, or abandoned a
+// job, marked the client broken: its libgearman object is rebuilt now, with
+// the same servers. Closing the old connections makes gearmand drop the
+// abandoned foreground jobs at once, and a fresh object avoids libgearman
+// 1.1.20's failures after a reconnect (the first job lost, a spinning or
+// wedged client).
+func (c *Client) release() {
+	c.rebuildIfBroken()
+	<-c.sem
+}
 
-// repair prepares lib for a job. After a connection failed, libgearman 1.1.20
-// loses the first job of the reconnected connection and can spin or wedge, so
-// the client is rebuilt with the same servers. Then the "exceptions" option is
-// sent once: without it libgearman never matches the WORK_FAIL that gearmand
-// substitutes for a worker's exception, and waits forever.
-func (c *Client) repair() {
-	if c.broken {
+func (c *Client) rebuildIfBroken() {
+	if c.broken && c.lib != nil {
 		if lib, err := newClientLib(); err == nil {
 			c.lib.free()
 			c.lib = lib
@@ -605,9 +610,15 @@ func (c *Client) repair() {
 				addServerSpec(lib, s)
 			}
 			c.mu.Unlock()
+			c.broken = false
 		}
-		c.broken = false
 	}
+}
+
+// repair prepares lib for a job: the "exceptions" option is sent once.
+// Without it libgearman never matches the WORK_FAIL that gearmand substitutes
+// for a worker's exception, and waits forever.
+func (c *Client) repair() {
 	if !c.exceptions && c.hasServers() {
 		c.exceptions = c.lib.enableExceptions()
 	}

@@ -1,0 +1,91 @@
+package gearman_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/libgearman-go/gearman"
+	"github.com/libgearman-go/gearman/gearmantest"
+)
+
+// newClient returns a client on srv, closed when the test ends.
+func newClient(t testing.TB, srv *gearmantest.Server) *gearman.Client {
+	t.Helper()
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	return c
+}
+
+// startWorker runs a worker with funcs on srv until the test ends.
+func startWorker(t testing.TB, srv *gearmantest.Server, funcs map[string]gearman.WorkerFunc) *gearman.Worker {
+	t.Helper()
+	w, err := gearman.NewWorker()
+	require.NoError(t, err)
+	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+	for name, fn := range funcs {
+		require.NoError(t, w.AddFunction(name, fn, nil, 0))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := w.Run(ctx); err != nil && !errors.Is(err, gearman.ErrClosed) {
+			t.Errorf("worker Run: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		w.Close()
+	})
+	waitForWorker(t, srv, funcs)
+	return w
+}
+
+// waitForWorker waits until the server lists a worker for every function, so
+// that a test's first job does not race the registration.
+func waitForWorker(t testing.TB, srv *gearmantest.Server, funcs map[string]gearman.WorkerFunc) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
+		if err != nil {
+			return false
+		}
+		for name := range funcs {
+			if !statusHasWorker(out, name) {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+func statusHasWorker(status, function string) bool {
+	for _, line := range splitLines(status) {
+		var name string
+		var total, running, workers int
+		if n, _ := sscanStatus(line, &name, &total, &running, &workers); n == 4 && name == function && workers > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func echo(job *gearman.Job, _ any) ([]byte, error) { return job.Workload(), nil }
+
+func reverse(job *gearman.Job, _ any) ([]byte, error) {
+	in := job.Workload()
+	out := make([]byte, len(in))
+	for i, b := range in {
+		out[len(in)-1-i] = b
+	}
+	return out, nil
+}

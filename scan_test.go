@@ -1,0 +1,14 @@
+package gearman_test
+
+import (
+	"fmt"
+	"strings"
+)
+
+func splitLines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
+
+// sscanStatus parses one line of the admin "status" reply:
+// function \t total \t running \t workers.
+func sscanStatus(line string, name *string, total, running, workers *int) (int, error) {
+	return fmt.Sscanf(strings.ReplaceAll(line, "\t", " "), "%s %d %d %d", name, total, running, workers)
+}
