@@ -238,9 +238,6 @@ func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
 	var rc C.gearman_return_t
 	j := C.gm_worker_grab_job(w.p, C.int(timeoutMs), &rc)
 	if j == nil {
-		if rc == 0 {
-			rc = C.GEARMAN_NO_JOBS
-		}
 		return nil, ReturnCode(rc)
 	}
 	return cJob{j}, ReturnCode(rc)

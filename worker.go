@@ -88,7 +88,7 @@ func NewWorker() (*Worker, error) {
 		funcs:   make(map[string]*workerFunction),
 		grabbed: make(map[*Job]struct{}),
 		timeout: -1,
-		options: lib.options(),
+		options: lib.options() &^ WorkerAllocated,
 	}, nil
 }
 
@@ -220,9 +220,10 @@ func (w *Worker) changeOptions(op string, change func(workerLib)) error {
 
 // refreshOptions caches libgearman's options for Options, which must not wait
 // for a Work in progress. The binding's own waits switch TimeoutReturn on; it
-// is shown only when the user set a timeout.
+// is shown only when the user set a timeout. Allocated says how libgearman
+// got its memory, which PHP never shows either.
 func (w *Worker) refreshOptions() {
-	o := w.lib.options()
+	o := w.lib.options() &^ WorkerAllocated
 	w.mu.Lock()
 	if w.timeout < 0 {
 		o &^= WorkerTimeoutReturn
@@ -478,7 +479,11 @@ func (w *Worker) GrabJob() (*Job, error) {
 			w.succeed(Success)
 			return j, nil
 		}
-		if rc != Timeout || w.Options()&WorkerNonBlocking != 0 {
+		if w.Options()&WorkerNonBlocking != 0 {
+			return nil, w.fail(op, rc)
+		}
+		// Woken without a job (another worker took it): wait again.
+		if rc != Timeout && rc != NoJobs && rc != Success {
 			return nil, w.fail(op, rc)
 		}
 		switch {

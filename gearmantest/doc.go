@@ -1,0 +1,26 @@
+// Package gearmantest starts a real gearmand job server for tests, in the
+// spirit of net/http/httptest.
+//
+// Each [NewServer] call launches its own gearmand child process listening on a
+// free 127.0.0.1 port, with its log (and pid file) in a fresh t.TempDir(). The
+// server is stopped automatically by t.Cleanup, and on Linux the child is also
+// killed if the test binary dies, so no daemon is ever left behind.
+//
+//	func TestQueueSurvivesCrash(t *testing.T) {
+//		db := filepath.Join(t.TempDir(), "queue.db")
+//		srv := gearmantest.NewServer(t, gearmantest.WithSQLiteQueue(db))
+//		submitBackgroundJob(t, srv.Addr()) // your client code, e.g. gearman.NewClient(srv.Addr())
+//		srv.Kill()    // simulate a crash (SIGKILL)
+//		srv.Restart() // same port, new process; the queue is replayed from SQLite
+//		status, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
+//		require.NoError(t, err)
+//		require.Contains(t, status, "my_function\t1\t0\t0")
+//	} // t.Cleanup stops gearmand (SIGTERM, then SIGKILL)
+//
+// If no gearmand binary can be found (see [Binary]) the test is skipped, or
+// fails when the CI environment variable is "true"; install it with
+// `apt-get install gearman-job-server` or point $GEARMAND at a binary.
+//
+// The package is plain Go (no cgo) and only talks to gearmand over TCP, so it
+// can be used by the tests of any Gearman client or worker implementation.
+package gearmantest
