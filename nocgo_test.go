@@ -1,0 +1,21 @@
+//go:build !cgo
+
+package gearman_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/libgearman-go/gearman"
+)
+
+// Built with CGO_ENABLED=0 the package compiles and says why it cannot work.
+func TestConstructorsWithoutCgo(t *testing.T) {
+	_, err := gearman.NewClient()
+	require.ErrorContains(t, err, "without cgo")
+	require.ErrorContains(t, err, "libgearman")
+	_, err = gearman.NewWorker()
+	require.ErrorContains(t, err, "CGO_ENABLED=1")
+	require.Empty(t, gearman.Version())
+}
