@@ -27,11 +27,64 @@ type clientLib interface {
 	// enableExceptions sends the "exceptions" option to every server and
 	// reports whether libgearman now re-sends it on every connection.
 	enableExceptions() bool
-	submit(kind taskKind, priority JobPriority, function, unique string, workload []byte, accumulate bool) (taskLib, ReturnCode)
-	submitStatus(kind taskKind, key string) (taskLib, ReturnCode)
+	submit(req *taskRequest) (taskLib, ReturnCode)
 	runTasks(timeoutMs int) ReturnCode
+	wait(timeoutMs int) ReturnCode
+	setNonBlocking(on bool)
+	// packets counts the packets the client's tasks received: progress.
+	packets() uint64
 	echo(data []byte, timeoutMs int) ReturnCode
 }
+
+// taskRequest describes a task to add. For status kinds, key is the job
+// handle or unique key.
+type taskRequest struct {
+	kind       taskKind
+	priority   JobPriority
+	function   string
+	unique     string
+	key        string
+	workload   []byte
+	accumulate bool // keep WORK_DATA chunks ahead of the result (blocking Do)
+	// sink receives the task's events and its end; nil for the binding's own
+	// blocking calls, whose result is read from taskLib and then released.
+	sink   taskEventSink
+	events uint32 // bit per taskEvent: events that reach sink
+}
+
+// taskEventSink receives the client task events of one task added through
+// AddTask*. The returned code steers run_tasks: SUCCESS carries on, PAUSE
+// stops it so that the next run delivers the same packet again.
+type taskEventSink interface {
+	taskEvent(ev taskEvent, live liveTask) ReturnCode
+	// taskFreed hands over the task's final state as libgearman frees it.
+	taskFreed(final taskLib)
+}
+
+// liveTask is the libgearman task a callback is running for, valid only
+// during that callback.
+type liveTask interface {
+	jobHandle() string
+	data() []byte
+	status() JobStatus
+	sendWorkload(data []byte) (int, ReturnCode)
+	recvData(n int) ([]byte, ReturnCode)
+}
+
+// taskEvent numbers the eight client callbacks in gm_event order.
+type taskEvent int
+
+const (
+	eventWorkload taskEvent = iota
+	eventCreated
+	eventData
+	eventWarning
+	eventStatus
+	eventComplete
+	eventException
+	eventFail
+	eventCount
+)
 
 // taskLib is one task in a clientLib, with what its packets said so far.
 type taskLib interface {
@@ -40,7 +93,6 @@ type taskLib interface {
 	data() []byte
 	jobHandle() string
 	status() JobStatus
-	packets() uint64
 	release()
 }
 

@@ -33,6 +33,7 @@ static bool gm_buf_set(gm_buf *b, const void *p, size_t n, bool append) {
 // callback accepted it (a callback that pauses sees the packet again).
 static gearman_return_t gm_record(gm_task *t, gearman_task_st *task, int ev) {
   t->packets++;
+  if (t->progress) (*t->progress)++;
   t->known = gearman_task_is_known(task);
   t->running = gearman_task_is_running(task);
   t->numerator = gearman_task_numerator(task);
@@ -107,20 +108,34 @@ static gearman_return_t gm_on_complete(gearman_task_st *task) { return gm_on_eve
 static gearman_return_t gm_on_exception(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_EXCEPTION); }
 static gearman_return_t gm_on_fail(gearman_task_st *task) { return gm_on_event(task, GM_EVENT_FAIL); }
 
-// Called by libgearman whenever a task with a context is freed: by
-// gm_task_release, by gearman_client_free, or by FREE_TASKS.
+// Called by libgearman whenever a task with a context is freed: after its
+// last packet (GEARMAN_CLIENT_FREE_TASKS), by gm_task_release, or by
+// gearman_client_free. A task added through AddTask* hands its final state to
+// Go here, which may add the next task of its window: libgearman calls this
+// before it unlinks the task, and adding only prepends to the list.
 static void gm_task_context_free(gearman_task_st *task, void *context) {
   (void)task;
   gm_task *t = context;
   if (t == NULL) return;
-  if (t->go_task != 0) goTaskFreed(t->go_task);
+  t->task = NULL;
+  if (t->caller_frees) return;  // gm_task_release frees it
+  if (t->go_task != 0) goTaskFreed(t->go_task, t);
   free(t->data.ptr);
   free(t);
 }
 
 gearman_client_st *gm_client_create(void) {
+  uint64_t *progress = calloc(1, sizeof(*progress));
+  if (progress == NULL) return NULL;
   gearman_client_st *client = gearman_client_create(NULL);
-  if (client == NULL) return NULL;
+  if (client == NULL) {
+    free(progress);
+    return NULL;
+  }
+  gearman_client_set_context(client, progress);
+  // Finished tasks leave libgearman's list at once, which scans the whole
+  // list for every packet it receives.
+  gearman_client_add_options(client, GEARMAN_CLIENT_FREE_TASKS);
   // The binding installs every hook once, for every task: which of them reach
   // Go is decided per task by gm_task.go_events, fixed when the task is added
   // (PHP's rule: the callbacks in force are those set before addTask).
@@ -136,66 +151,70 @@ gearman_client_st *gm_client_create(void) {
   return client;
 }
 
-gm_task *gm_add_task(gearman_client_st *client, int kind, int priority,
-                     const char *function_name, const char *unique,
-                     const char *workload, size_t workload_size,
-                     bool accumulate, gearman_return_t *ret) {
-  gm_task *t = calloc(1, sizeof(*t));
-  if (t == NULL) {
-    *ret = GEARMAN_MEMORY_ALLOCATION_FAILURE;
-    return NULL;
-  }
-  t->kind = kind;
-  t->accumulate = accumulate;
-
-  gearman_task_st *(*add)(gearman_client_st *, gearman_task_st *, void *,
-                          const char *, const char *, const void *, size_t,
-                          gearman_return_t *);
-  bool background = kind == GM_KIND_BACKGROUND;
-  switch (priority) {
-    case GEARMAN_JOB_PRIORITY_HIGH:
-      add = background ? gearman_client_add_task_high_background : gearman_client_add_task_high;
-      break;
-    case GEARMAN_JOB_PRIORITY_LOW:
-      add = background ? gearman_client_add_task_low_background : gearman_client_add_task_low;
-      break;
-    default:
-      add = background ? gearman_client_add_task_background : gearman_client_add_task;
-      break;
-  }
-  t->task = add(client, NULL, t, function_name, unique, workload, workload_size, ret);
-  if (t->task == NULL) {
-    free(t);
-    return NULL;
-  }
-  if (*ret != GEARMAN_SUCCESS) {
-    gearman_task_free(t->task);  // frees t through gm_task_context_free
-    return NULL;
-  }
-  return t;
+void gm_client_free(gearman_client_st *client) {
+  uint64_t *progress = gearman_client_context(client);
+  gearman_client_free(client);  // frees the remaining tasks first
+  free(progress);
 }
 
-gm_task *gm_add_status_task(gearman_client_st *client, int kind,
-                            const char *key, gearman_return_t *ret) {
+uint64_t gm_client_packets(gearman_client_st *client) {
+  uint64_t *progress = gearman_client_context(client);
+  return progress ? *progress : 0;
+}
+
+gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
+                     const char *function_name, const char *unique,
+                     const char *workload, size_t workload_size,
+                     gearman_return_t *ret) {
   gm_task *t = calloc(1, sizeof(*t));
   if (t == NULL) {
     *ret = GEARMAN_MEMORY_ALLOCATION_FAILURE;
     return NULL;
   }
-  t->kind = kind;
-  if (kind == GM_KIND_STATUS_UNIQUE) {
-    // This variant takes no context argument; set it before the task can run.
-    t->task = gearman_client_add_task_status_by_unique(client, NULL, key, ret);
-    if (t->task != NULL) gearman_task_set_context(t->task, t);
-  } else {
-    t->task = gearman_client_add_task_status(client, NULL, t, key, ret);
+  t->kind = opts->kind;
+  t->accumulate = opts->accumulate;
+  t->caller_frees = opts->caller_frees;
+  t->go_task = opts->go_task;
+  t->go_events = opts->go_events;
+  t->progress = gearman_client_context(client);
+
+  bool background = opts->kind == GM_KIND_BACKGROUND;
+  switch (opts->kind) {
+    case GM_KIND_STATUS:
+      t->task = gearman_client_add_task_status(client, NULL, t, function_name, ret);
+      break;
+    case GM_KIND_STATUS_UNIQUE:
+      // This variant takes no context argument; set it before the task runs.
+      t->task = gearman_client_add_task_status_by_unique(client, NULL, function_name, ret);
+      if (t->task != NULL) gearman_task_set_context(t->task, t);
+      break;
+    default: {
+      gearman_task_st *(*add)(gearman_client_st *, gearman_task_st *, void *,
+                              const char *, const char *, const void *, size_t,
+                              gearman_return_t *);
+      switch (opts->priority) {
+        case GEARMAN_JOB_PRIORITY_HIGH:
+          add = background ? gearman_client_add_task_high_background : gearman_client_add_task_high;
+          break;
+        case GEARMAN_JOB_PRIORITY_LOW:
+          add = background ? gearman_client_add_task_low_background : gearman_client_add_task_low;
+          break;
+        default:
+          add = background ? gearman_client_add_task_background : gearman_client_add_task;
+          break;
+      }
+      t->task = add(client, NULL, t, function_name, unique, workload, workload_size, ret);
+    }
   }
   if (t->task == NULL) {
     free(t);
     return NULL;
   }
   if (*ret != GEARMAN_SUCCESS) {
-    gearman_task_free(t->task);
+    // Freed without reaching Go: the caller still owns its handle.
+    t->go_task = 0;
+    t->caller_frees = true;
+    gm_task_release(t);
     return NULL;
   }
   return t;
@@ -212,8 +231,22 @@ gearman_return_t gm_echo(gearman_client_st *client, const char *data,
   return gearman_client_echo(client, data, size);
 }
 
+// gm_task_release frees a task before it finished (a cancelled call) or,
+// for caller_frees tasks, after its result was read.
 void gm_task_release(gm_task *t) {
-  if (t != NULL) gearman_task_free(t->task);
+  if (t == NULL) return;
+  if (!t->caller_frees) {
+    if (t->task != NULL) gearman_task_free(t->task);  // the hook frees t
+    return;
+  }
+  if (t->task != NULL) gearman_task_free(t->task);
+  free(t->data.ptr);
+  free(t);
+}
+
+gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
+  gearman_client_set_timeout(client, gm_clamp_timeout(timeout_ms));
+  return gearman_client_wait(client);
 }
 
 // Worker functions use the v2 API (gearman_function_fn): the Go side sends the

@@ -50,7 +50,9 @@ typedef struct gm_buf {
 // cgo.Handle of its Go *Task and the set of Go callbacks in force when it was
 // added. libgearman frees it through gm_task_context_free.
 typedef struct gm_task {
-  gearman_task_st *task;
+  gearman_task_st *task;    // NULL once libgearman freed it
+  uint64_t *progress;       // the client's packet counter
+  bool caller_frees;        // a blocking call reads the result after the task ends
   uintptr_t go_task;        // cgo.Handle of the Go task, 0 for none
   unsigned go_events;       // bit (1 << gm_event): a Go callback is in force
   int kind;                 // enum gm_task_kind
@@ -66,15 +68,26 @@ typedef struct gm_task {
   char job_handle[GEARMAN_JOB_HANDLE_SIZE];
 } gm_task;
 
+// What a task is for, beyond its job: given to gm_add_task.
+typedef struct gm_task_opts {
+  int kind;                 // enum gm_task_kind
+  int priority;             // gearman_job_priority_t
+  bool accumulate;
+  bool caller_frees;
+  uintptr_t go_task;
+  unsigned go_events;
+} gm_task_opts;
+
 // Client side.
 gearman_client_st *gm_client_create(void);
-gm_task *gm_add_task(gearman_client_st *client, int kind, int priority,
+void gm_client_free(gearman_client_st *client);
+uint64_t gm_client_packets(gearman_client_st *client);
+gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
                      const char *function_name, const char *unique,
                      const char *workload, size_t workload_size,
-                     bool accumulate, gearman_return_t *ret);
-gm_task *gm_add_status_task(gearman_client_st *client, int kind,
-                            const char *key, gearman_return_t *ret);
+                     gearman_return_t *ret);
 gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms);
+gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms);
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
                          size_t size, int timeout_ms);
 void gm_task_release(gm_task *t);

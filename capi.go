@@ -56,7 +56,7 @@ func newClientLib() (clientLib, error) {
 	return &cClient{p: p}, nil
 }
 
-func (c *cClient) free() { C.gearman_client_free(c.p); c.p = nil }
+func (c *cClient) free() { C.gm_client_free(c.p); c.p = nil }
 
 func (c *cClient) addServer(host string, port int) ReturnCode {
 	h, free := cstring(host)
@@ -79,30 +79,52 @@ func (c *cClient) enableExceptions() bool {
 	return bool(C.gearman_client_set_server_option(c.p, opt, 10))
 }
 
-func (c *cClient) submit(kind taskKind, priority JobPriority, function, unique string, workload []byte, accumulate bool) (taskLib, ReturnCode) {
-	fn, freeFn := cstring(function)
+func (c *cClient) submit(req *taskRequest) (taskLib, ReturnCode) {
+	name := req.function
+	if req.kind == kindStatus || req.kind == kindStatusUnique {
+		name = req.key
+	}
+	fn, freeFn := cstring(name)
 	defer freeFn()
-	u, freeU := cstring(unique)
+	u, freeU := cstring(req.unique)
 	defer freeU()
-	w, n := cbytes(workload)
+	w, n := cbytes(req.workload)
+	opts := C.gm_task_opts{
+		kind:         C.int(req.kind),
+		priority:     C.int(req.priority),
+		accumulate:   C.bool(req.accumulate),
+		caller_frees: C.bool(req.sink == nil),
+	}
+	var h handle
+	if req.sink != nil {
+		h = newHandle(req.sink)
+		opts.go_task = C.uintptr_t(h)
+		opts.go_events = C.unsigned(req.events)
+	}
 	var rc C.gearman_return_t
-	t := C.gm_add_task(c.p, C.int(kind), C.int(priority), fn, u, w, n, C.bool(accumulate), &rc)
+	t := C.gm_add_task(c.p, &opts, fn, u, w, n, &rc)
 	if t == nil {
+		if h != 0 {
+			deleteHandle(h)
+		}
 		return nil, ReturnCode(rc)
 	}
 	return cTask{t}, Success
 }
 
-func (c *cClient) submitStatus(kind taskKind, key string) (taskLib, ReturnCode) {
-	k, free := cstring(key)
-	defer free()
-	var rc C.gearman_return_t
-	t := C.gm_add_status_task(c.p, C.int(kind), k, &rc)
-	if t == nil {
-		return nil, ReturnCode(rc)
-	}
-	return cTask{t}, Success
+func (c *cClient) wait(timeoutMs int) ReturnCode {
+	return ReturnCode(C.gm_client_wait(c.p, C.int(timeoutMs)))
 }
+
+func (c *cClient) setNonBlocking(on bool) {
+	if on {
+		C.gearman_client_add_options(c.p, C.GEARMAN_CLIENT_NON_BLOCKING)
+	} else {
+		C.gearman_client_remove_options(c.p, C.GEARMAN_CLIENT_NON_BLOCKING)
+	}
+}
+
+func (c *cClient) packets() uint64 { return uint64(C.gm_client_packets(c.p)) }
 
 func (c *cClient) runTasks(timeoutMs int) ReturnCode {
 	return ReturnCode(C.gm_run_tasks(c.p, C.int(timeoutMs)))
@@ -118,7 +140,6 @@ type cTask struct{ p *C.gm_task }
 
 func (t cTask) finished() bool     { return bool(t.p.finished) }
 func (t cTask) result() ReturnCode { return ReturnCode(t.p.result) }
-func (t cTask) packets() uint64    { return uint64(t.p.packets) }
 func (t cTask) jobHandle() string  { return C.GoString(&t.p.job_handle[0]) }
 func (t cTask) release()           { C.gm_task_release(t.p) }
 
@@ -136,6 +157,45 @@ func (t cTask) status() JobStatus {
 		Numerator:   int(t.p.numerator),
 		Denominator: int(t.p.denominator),
 	}
+}
+
+// cLiveTask is the libgearman task a callback runs for.
+type cLiveTask struct{ p *C.gearman_task_st }
+
+func (t cLiveTask) jobHandle() string { return C.GoString(C.gearman_task_job_handle(t.p)) }
+
+func (t cLiveTask) data() []byte {
+	p := C.gearman_task_data(t.p)
+	if p == nil {
+		return nil
+	}
+	return C.GoBytes(p, C.int(C.gearman_task_data_size(t.p)))
+}
+
+func (t cLiveTask) status() JobStatus {
+	return JobStatus{
+		Known:       bool(C.gearman_task_is_known(t.p)),
+		Running:     bool(C.gearman_task_is_running(t.p)),
+		Numerator:   int(C.gearman_task_numerator(t.p)),
+		Denominator: int(C.gearman_task_denominator(t.p)),
+	}
+}
+
+func (t cLiveTask) sendWorkload(data []byte) (int, ReturnCode) {
+	p, n := cbytes(data)
+	var rc C.gearman_return_t
+	sent := C.gearman_task_send_workload(t.p, unsafe.Pointer(p), n, &rc)
+	return int(sent), ReturnCode(rc)
+}
+
+func (t cLiveTask) recvData(n int) ([]byte, ReturnCode) {
+	if n <= 0 {
+		return nil, InvalidArgument
+	}
+	buf := make([]byte, n)
+	var rc C.gearman_return_t
+	got := C.gearman_task_recv_data(t.p, unsafe.Pointer(&buf[0]), C.size_t(n), &rc)
+	return buf[:got], ReturnCode(rc)
 }
 
 // ---- worker ----

@@ -468,7 +468,7 @@ func (c *Client) status(ctx context.Context, op string, kind taskKind, key strin
 	}
 	defer c.release()
 	c.repair()
-	t, rc := c.lib.submitStatus(kind, key)
+	t, rc := c.lib.submit(&taskRequest{kind: kind, key: key})
 	if rc != Success {
 		return JobStatus{}, c.fail(op, rc)
 	}
@@ -492,7 +492,10 @@ func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobP
 	}
 	defer c.release()
 	c.repair()
-	t, rc := c.lib.submit(kind, priority, function, unique, workload, kind == kindForeground)
+	t, rc := c.lib.submit(&taskRequest{
+		kind: kind, priority: priority, function: function, unique: unique,
+		workload: workload, accumulate: kind == kindForeground,
+	})
 	if rc != Success {
 		return nil, "", c.fail(op, rc)
 	}
@@ -527,15 +530,15 @@ func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobP
 // runTask runs the client's tasks until t finished. The user's timeout is
 // measured, as libgearman measures it, from the last packet heard.
 func (c *Client) runTask(ctx context.Context, op string, t taskLib) error {
-	timeout := c.Timeout()
-	clock := newIdleClock(ctx, timeout)
-	seen := t.packets()
+	clock := newIdleClock(ctx, c.Timeout())
+	c.lib.setNonBlocking(false) // a blocking call waits inside libgearman
+	seen := c.lib.packets()
 	for {
 		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
 		if t.finished() {
 			return nil
 		}
-		if p := t.packets(); p != seen {
+		if p := c.lib.packets(); p != seen {
 			seen = p
 			clock.progress()
 		}

@@ -41,43 +41,16 @@ func goWorkerFunction(job *C.gearman_job_st, h C.uintptr_t) C.gearman_return_t {
 	return C.gearman_return_t(fn.run(cJob{job}))
 }
 
-// taskEventSink receives the client task events of one task added through
-// AddTask*. The returned code steers run_tasks: SUCCESS carries on, PAUSE
-// stops it so the same packet is delivered again by the next run.
-type taskEventSink interface {
-	taskEvent(ev taskEvent, t taskView) ReturnCode
-	taskFreed()
-}
-
-// taskView reads the libgearman task a callback is running for. It is valid
-// only during that callback.
-type taskView struct{ p *C.gearman_task_st }
-
-// taskEvent numbers the eight client callbacks in gm_event order.
-type taskEvent int
-
-const (
-	eventWorkload taskEvent = iota
-	eventCreated
-	eventData
-	eventWarning
-	eventStatus
-	eventComplete
-	eventException
-	eventFail
-	eventCount
-)
-
 //export goTaskEvent
 func goTaskEvent(h C.uintptr_t, task *C.gearman_task_st, ev C.int) C.gearman_return_t {
 	sink := cgo.Handle(h).Value().(taskEventSink)
-	return C.gearman_return_t(sink.taskEvent(taskEvent(ev), taskView{task}))
+	return C.gearman_return_t(sink.taskEvent(taskEvent(ev), cLiveTask{task}))
 }
 
 //export goTaskFreed
-func goTaskFreed(h C.uintptr_t) {
+func goTaskFreed(h C.uintptr_t, t *C.gm_task) {
 	handle := cgo.Handle(h)
 	sink := handle.Value().(taskEventSink)
 	deleteHandle(handle)
-	sink.taskFreed()
+	sink.taskFreed(cTask{t})
 }

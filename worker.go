@@ -41,8 +41,8 @@ type Worker struct {
 // workerFunction is what libgearman's function context leads to, through a
 // cgo.Handle that lives as long as the libgearman worker.
 type workerFunction struct {
-	name string
-	mu   sync.Mutex // guards the fields below: AddFunction may replace them
+	name    string
+	mu      sync.Mutex // guards the fields below: AddFunction may replace them
 	fn      WorkerFunc
 	ctx     any
 	timeout int
