@@ -33,6 +33,7 @@ type Client struct {
 	context  any
 	doHandle string
 	doStatus JobStatus
+	tasks    taskQueue
 }
 
 // serverSpec is one AddServer or AddServers call, replayed when the client's
@@ -56,17 +57,20 @@ func NewClient() (*Client, error) {
 		lib:     lib,
 		timeout: -1,
 		options: ClientFreeTasks,
+		tasks:   taskQueue{inflight: make(map[*Task]struct{})},
 	}, nil
 }
 
 // Close frees the client (PHP __destruct). It is idempotent; every later call
 // returns an error wrapping ErrClosed. A call in progress on another goroutine
-// stops within a fraction of a second.
+// stops within a fraction of a second. Tasks not yet finished end with
+// ReturnCode LostConnection.
 func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
 	c.sem <- struct{}{}
+	c.abandonAll(LostConnection)
 	if c.lib != nil {
 		c.lib.free()
 		c.lib = nil
@@ -75,8 +79,8 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Clone returns a new client with the same servers, options, timeout and
-// context (PHP clone).
+// Clone returns a new client with the same servers, options, timeout,
+// context and callbacks, without tasks (PHP clone).
 func (c *Client) Clone() (*Client, error) {
 	if c.closed.Load() {
 		return nil, closedError("Clone")
@@ -88,6 +92,7 @@ func (c *Client) Clone() (*Client, error) {
 	c.mu.Lock()
 	n.servers = append([]serverSpec(nil), c.servers...)
 	n.timeout, n.options, n.context = c.timeout, c.options, c.context
+	n.tasks.callbacks = c.tasks.callbacks
 	c.mu.Unlock()
 	for _, s := range n.servers {
 		if rc := addServerSpec(n.lib, s); rc != Success {
@@ -264,8 +269,9 @@ func (c *Client) EnableExceptionHandler() error {
 	return c.succeed(Success)
 }
 
-// Wait waits for I/O on a non-blocking client's tasks (PHP wait). With no
-// task in flight it fails with NoActiveFds, as PHP's does.
+// Wait waits for I/O on a non-blocking client's tasks (PHP wait), after
+// RunTasks returned with ReturnCode IOWait. With no task in flight it fails
+// with NoActiveFds, as PHP's does.
 func (c *Client) Wait() error { return c.WaitContext(context.Background()) }
 
 // WaitContext is Wait with a context.
@@ -275,7 +281,27 @@ func (c *Client) WaitContext(ctx context.Context) error {
 		return err
 	}
 	defer c.release()
-	return c.record(newError(op, NoActiveFds, "no tasks are in flight"))
+	if c.inflightCount() == 0 {
+		return c.record(newError(op, NoActiveFds, "no tasks are in flight"))
+	}
+	clock := newIdleClock(ctx, c.Timeout())
+	for {
+		rc := c.lib.wait(clock.sliceOf(sliceMs))
+		if rc != Timeout {
+			if rc == Success {
+				return c.succeed(rc)
+			}
+			return c.fail(op, rc)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return c.record(contextError(op, ctx.Err()))
+		case c.closed.Load():
+			return closedError(op)
+		case clock.expired():
+			return c.fail(op, rc)
+		}
+	}
 }
 
 // Ping sends workload to every server and checks the echo (PHP ping).

@@ -1,0 +1,411 @@
+package gearman_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/libgearman-go/gearman"
+	"github.com/libgearman-go/gearman/gearmantest"
+)
+
+// chatty is the worker of PHP's experiment d_task_callbacks.php.
+func chatty(job *gearman.Job, _ any) ([]byte, error) {
+	steps := []func() error{
+		func() error { return job.SendStatus(1, 4) },
+		func() error { return job.SendData([]byte("chunk-1")) },
+		func() error { return job.SendStatus(2, 4) },
+		func() error { return job.SendWarning([]byte("warn-1")) },
+		func() error { return job.SendData([]byte("chunk-2")) },
+		func() error { return job.SendStatus(4, 4) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return append([]byte("final:"), job.Workload()...), nil
+}
+
+// event is what a callback saw of its task.
+type event struct {
+	name           string
+	context        any
+	known, running bool
+	num, den       int
+	data           string
+}
+
+func (e event) String() string {
+	return fmt.Sprintf("%s ctx=%v known=%v running=%v %d/%d data=%q", e.name, e.context, e.known, e.running, e.num, e.den, e.data)
+}
+
+// recordAll sets all eight callbacks to append what they see to *log.
+func recordAll(t *testing.T, c *gearman.Client, log *[]event) {
+	t.Helper()
+	rec := func(name string) gearman.TaskCallback {
+		return func(task *gearman.Task, ctx any) error {
+			*log = append(*log, event{name, ctx, task.IsKnown(), task.IsRunning(), task.TaskNumerator(), task.TaskDenominator(), string(task.Data())})
+			require.Equal(t, task.DataSize(), len(task.Data()))
+			return nil
+		}
+	}
+	require.NoError(t, c.SetWorkloadCallback(rec("workload")))
+	require.NoError(t, c.SetCreatedCallback(rec("created")))
+	require.NoError(t, c.SetDataCallback(rec("data")))
+	require.NoError(t, c.SetWarningCallback(rec("warning")))
+	require.NoError(t, c.SetStatusCallback(rec("status")))
+	require.NoError(t, c.SetCompleteCallback(rec("complete")))
+	require.NoError(t, c.SetExceptionCallback(rec("exception")))
+	require.NoError(t, c.SetFailCallback(rec("fail")))
+}
+
+func TestCallbacksFireInPacketOrderWithPHPValues(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"chatty": chatty})
+	c := newClient(t, srv)
+	var log []event
+	recordAll(t, c, &log)
+	task, err := c.AddTask("chatty", []byte("w1"), "CTX-1", "")
+	require.NoError(t, err)
+	require.Empty(t, task.JobHandle(), "PHP: jobHandle() is '' before runTasks")
+	require.Regexp(t, `^[0-9a-f-]{36}$`, task.Unique(), "PHP: the UUID is visible before runTasks")
+	require.Equal(t, "chatty", task.FunctionName())
+	require.NoError(t, c.RunTasks())
+
+	// What PHP's own client printed for the same worker (experiment d).
+	want := []event{
+		{"created", "CTX-1", true, false, 0, 0, ""},
+		{"status", "CTX-1", true, false, 1, 4, ""},
+		{"data", "CTX-1", true, true, 1, 4, "chunk-1"},
+		{"status", "CTX-1", true, true, 2, 4, ""},
+		{"warning", "CTX-1", true, true, 2, 4, "warn-1"},
+		{"data", "CTX-1", true, true, 2, 4, "chunk-2"},
+		{"status", "CTX-1", true, true, 4, 4, ""},
+		{"complete", "CTX-1", false, false, 4, 4, "final:w1"},
+	}
+	require.Equal(t, fmt.Sprint(want), fmt.Sprint(log))
+
+	// Beyond PHP: the finished task stays readable.
+	require.Regexp(t, `^H:`, task.JobHandle())
+	require.Equal(t, "final:w1", string(task.Data()))
+	require.Equal(t, 4, task.TaskNumerator())
+	require.Equal(t, gearman.Success, task.ReturnCode())
+	require.Equal(t, gearman.Success, c.ReturnCode())
+}
+
+func TestCallbacksBoundWhenTaskAdded(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	c := newClient(t, srv)
+	var got []string
+	require.NoError(t, c.SetCompleteCallback(func(task *gearman.Task, _ any) error {
+		got = append(got, "A:"+string(task.Data()))
+		return nil
+	}))
+	_, err := c.AddTask("echo", []byte("1"), nil, "")
+	require.NoError(t, err)
+	require.NoError(t, c.SetCompleteCallback(func(task *gearman.Task, _ any) error {
+		got = append(got, "B:"+string(task.Data()))
+		return nil
+	}))
+	_, err = c.AddTask("echo", []byte("2"), nil, "")
+	require.NoError(t, err)
+	require.NoError(t, c.ClearCallbacks())
+	_, err = c.AddTask("echo", []byte("3"), nil, "") // no callbacks at all
+	require.NoError(t, err)
+	require.NoError(t, c.RunTasks())
+	require.ElementsMatch(t, []string{"A:1", "B:2"}, got)
+}
+
+func TestPauseRedeliversTheSamePacket(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"chatty": chatty})
+	c := newClient(t, srv)
+	var data []string
+	paused := false
+	require.NoError(t, c.SetDataCallback(func(task *gearman.Task, _ any) error {
+		data = append(data, string(task.Data()))
+		if !paused {
+			paused = true
+			return gearman.Pause
+		}
+		return nil
+	}))
+	done := false
+	require.NoError(t, c.SetCompleteCallback(func(*gearman.Task, any) error { done = true; return nil }))
+	_, err := c.AddTask("chatty", []byte("p"), nil, "")
+	require.NoError(t, err)
+
+	require.NoError(t, c.RunTasks(), "PHP: runTasks() is true when paused")
+	require.Equal(t, gearman.Pause, c.ReturnCode())
+	require.Equal(t, []string{"chunk-1"}, data)
+	require.False(t, done)
+
+	require.NoError(t, c.RunTasks())
+	require.Equal(t, []string{"chunk-1", "chunk-1", "chunk-2"}, data, "the same packet, then the rest")
+	require.True(t, done)
+	require.Equal(t, gearman.Success, c.ReturnCode())
+}
+
+func TestCallbackErrorStopsRunTasks(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"chatty": chatty})
+	c := newClient(t, srv)
+	stop := errors.New("stop right there")
+	calls := 0
+	require.NoError(t, c.SetStatusCallback(func(*gearman.Task, any) error {
+		calls++
+		if calls == 1 {
+			return stop
+		}
+		return nil
+	}))
+	var completed bool
+	require.NoError(t, c.SetCompleteCallback(func(*gearman.Task, any) error { completed = true; return nil }))
+	_, err := c.AddTask("chatty", []byte("x"), nil, "")
+	require.NoError(t, err)
+	err = c.RunTasks()
+	require.True(t, err == stop, "RunTasks returns the callback's own error value, got %v", err)
+	require.False(t, completed)
+	require.NoError(t, c.RunTasks(), "the next RunTasks carries on")
+	require.True(t, completed)
+}
+
+func TestCallbackPanicIsRecovered(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	c := newClient(t, srv)
+	panicked := false
+	require.NoError(t, c.SetCreatedCallback(func(*gearman.Task, any) error {
+		if !panicked {
+			panicked = true
+			panic("callback bug")
+		}
+		return nil
+	}))
+	_, err := c.AddTask("echo", []byte("x"), nil, "")
+	require.NoError(t, err)
+	err = c.RunTasks()
+	require.ErrorContains(t, err, "panic: callback bug")
+	require.NoError(t, c.RunTasks(), "the next RunTasks delivers the packet again and carries on")
+	res, err := c.DoNormal("echo", []byte("alive"), "")
+	require.NoError(t, err)
+	require.Equal(t, "alive", string(res))
+}
+
+func TestBackgroundTasksFireOnlyCreated(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	var log []event
+	recordAll(t, c, &log)
+	adders := []func(string, []byte, any, string) (*gearman.Task, error){
+		c.AddTaskBackground, c.AddTaskHighBackground, c.AddTaskLowBackground,
+	}
+	var tasks []*gearman.Task
+	for i, add := range adders {
+		task, err := add("bg", []byte("x"), i, "")
+		require.NoError(t, err)
+		tasks = append(tasks, task)
+	}
+	require.NoError(t, c.RunTasks())
+	require.Len(t, log, 3)
+	for _, e := range log {
+		require.Equal(t, "created", e.name)
+	}
+	for _, task := range tasks {
+		require.Regexp(t, `^H:`, task.JobHandle())
+		require.Equal(t, gearman.Success, task.ReturnCode())
+	}
+
+	// AddTaskStatus asks about one of them.
+	var st []event
+	require.NoError(t, c.SetStatusCallback(func(task *gearman.Task, ctx any) error {
+		st = append(st, event{"status", ctx, task.IsKnown(), task.IsRunning(), task.TaskNumerator(), task.TaskDenominator(), ""})
+		return nil
+	}))
+	_, err := c.AddTaskStatus(tasks[0].JobHandle(), "status-ctx")
+	require.NoError(t, err)
+	_, err = c.AddTaskStatus("H:nowhere:1", "unknown-ctx")
+	require.NoError(t, err)
+	require.NoError(t, c.RunTasks())
+	require.ElementsMatch(t, []string{
+		event{"status", "status-ctx", true, false, 0, 0, ""}.String(),
+		event{"status", "unknown-ctx", false, false, 0, 0, ""}.String(),
+	}, []string{st[0].String(), st[1].String()})
+}
+
+func TestTaskOutcomes(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{
+		"fail":  func(*gearman.Job, any) ([]byte, error) { return nil, gearman.WorkFail },
+		"boom":  func(*gearman.Job, any) ([]byte, error) { return nil, errors.New("exception text") },
+		"echo":  echo,
+		"other": echo,
+	})
+	c := newClient(t, srv)
+	var log []string
+	for name, set := range map[string]func(gearman.TaskCallback) error{
+		"fail": c.SetFailCallback, "exception": c.SetExceptionCallback, "complete": c.SetCompleteCallback,
+	} {
+		name := name
+		require.NoError(t, set(func(task *gearman.Task, _ any) error {
+			log = append(log, name+":"+task.FunctionName()+":"+string(task.Data()))
+			return nil
+		}))
+	}
+	fail, err := c.AddTask("fail", []byte("x"), nil, "")
+	require.NoError(t, err)
+	boom, err := c.AddTaskHigh("boom", []byte("x"), nil, "")
+	require.NoError(t, err)
+	ok, err := c.AddTaskLow("echo", []byte("fine"), nil, "my-unique")
+	require.NoError(t, err)
+	require.NoError(t, c.RunTasks())
+	require.ElementsMatch(t, []string{"fail:fail:", "exception:boom:exception text", "complete:echo:fine"}, log)
+	require.Equal(t, gearman.WorkFail, fail.ReturnCode())
+	require.Equal(t, gearman.WorkException, boom.ReturnCode())
+	require.Equal(t, "exception text", string(boom.Data()))
+	require.Equal(t, gearman.Success, ok.ReturnCode())
+	require.Equal(t, "my-unique", ok.Unique())
+	require.Equal(t, "my-unique", ok.Uuid())
+	require.Equal(t, "echo", ok.Function())
+}
+
+func TestAddTaskFromInsideACallback(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	c := newClient(t, srv)
+	var results []string
+	var followUps []*gearman.Task
+	require.NoError(t, c.SetCompleteCallback(func(task *gearman.Task, ctx any) error {
+		results = append(results, string(task.Data()))
+		// Task methods and the client work from inside a callback.
+		require.Equal(t, "echo", task.FunctionName())
+		require.Regexp(t, `^H:`, task.JobHandle())
+		require.NotNil(t, c.Context())
+		if depth := ctx.(int); depth < 3 {
+			next, err := c.AddTask("echo", []byte(fmt.Sprintf("depth-%d", depth+1)), depth+1, "")
+			require.NoError(t, err)
+			followUps = append(followUps, next)
+		}
+		return nil
+	}))
+	require.NoError(t, c.SetContext("client-ctx"))
+	_, err := c.AddTask("echo", []byte("depth-0"), 0, "")
+	require.NoError(t, err)
+	require.NoError(t, c.RunTasks())
+	require.Equal(t, []string{"depth-0", "depth-1", "depth-2", "depth-3"}, results, "follow-ups run in the same RunTasks")
+	require.Len(t, followUps, 3)
+}
+
+func TestRunTasksContextCancel(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	var tasks []*gearman.Task
+	for i := 0; i < 300; i++ { // more than one window; nobody serves them
+		task, err := c.AddTask("nobody", []byte("x"), nil, "")
+		require.NoError(t, err)
+		tasks = append(tasks, task)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	start := time.Now()
+	err := c.RunTasksContext(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Less(t, time.Since(start), 1200*time.Millisecond)
+	for _, task := range tasks {
+		require.Equal(t, gearman.ShutdownGraceful, task.ReturnCode(), "abandoned tasks say why")
+	}
+
+	// Usable afterwards, and the abandoned jobs are gone from the server.
+	require.NoError(t, c.RunTasks())
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"nobody": func(job *gearman.Job, _ any) ([]byte, error) {
+		return []byte("served"), nil
+	}})
+	res, err := c.DoNormal("nobody", []byte("y"), "")
+	require.NoError(t, err)
+	require.Equal(t, "served", string(res))
+	require.Eventually(t, func() bool {
+		out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
+		return err == nil && !containsQueued(out, "nobody")
+	}, 5*time.Second, 20*time.Millisecond)
+}
+
+func containsQueued(status, function string) bool {
+	for _, line := range splitLines(status) {
+		var name string
+		var total, running, workers int
+		if n, _ := sscanStatus(line, &name, &total, &running, &workers); n == 4 && name == function && total > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunTasksWithNothingAdded(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	require.NoError(t, c.RunTasks())
+	require.Equal(t, gearman.Success, c.ReturnCode())
+}
+
+func TestTaskInvalidArguments(t *testing.T) {
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.AddTask("", []byte("x"), nil, "")
+	require.ErrorIs(t, err, gearman.InvalidArgument)
+	_, err = c.AddTaskBackground("f", nil, nil, "")
+	require.ErrorIs(t, err, gearman.InvalidArgument)
+	_, err = c.AddTaskStatus("", nil)
+	require.ErrorIs(t, err, gearman.InvalidArgument)
+	require.ErrorIs(t, c.SetCompleteCallback(nil), gearman.InvalidArgument)
+
+	task, err := c.AddTask("f", []byte("x"), nil, "")
+	require.NoError(t, err)
+	_, err = task.SendWorkload([]byte("x"))
+	require.ErrorIs(t, err, gearman.InvalidArgument, "PHP's extension segfaults here")
+	_, err = task.SendData([]byte("x"))
+	require.ErrorIs(t, err, gearman.InvalidArgument)
+	_, err = task.RecvData(10)
+	require.ErrorIs(t, err, gearman.InvalidArgument)
+	same, err := task.Create()
+	require.NoError(t, err)
+	require.Same(t, task, same)
+
+	require.NoError(t, c.Close())
+	_, err = c.AddTask("f", []byte("x"), nil, "")
+	require.ErrorIs(t, err, gearman.ErrClosed)
+	require.ErrorIs(t, c.RunTasks(), gearman.ErrClosed)
+	require.ErrorIs(t, c.SetDataCallback(func(*gearman.Task, any) error { return nil }), gearman.ErrClosed)
+}
+
+func TestNonBlockingRunTasksAndWait(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	c := newClient(t, srv)
+	require.NoError(t, c.AddOptions(gearman.ClientNonBlocking))
+	var done sync.WaitGroup
+	done.Add(1)
+	require.NoError(t, c.SetCompleteCallback(func(*gearman.Task, any) error { done.Done(); return nil }))
+	task, err := c.AddTask("echo", []byte("nb"), nil, "")
+	require.NoError(t, err)
+	// PHP's loop: while (runTasks() && returnCode() == IO_WAIT) wait();
+	for i := 0; ; i++ {
+		require.Less(t, i, 1000)
+		require.NoError(t, c.RunTasks())
+		if c.ReturnCode() != gearman.IOWait {
+			break
+		}
+		if err := c.Wait(); err != nil {
+			require.ErrorIs(t, err, gearman.Timeout)
+		}
+	}
+	done.Wait()
+	require.Equal(t, "nb", string(task.Data()))
+}

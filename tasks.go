@@ -1,0 +1,392 @@
+package gearman
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+)
+
+// taskWindow bounds the tasks one RunTasks hands libgearman at a time.
+// libgearman 1.1.20 scans its whole task list for every packet it receives,
+// so 50 000 tasks added at once cost O(n²) (about 640 jobs/s in C); a window
+// refilled as tasks finish keeps the pipeline full at O(window) a packet.
+const taskWindow = 256
+
+// taskQueue is the client's task state, guarded by Client.mu.
+type taskQueue struct {
+	callbacks [eventCount]TaskCallback
+	pending   []*Task // added, not yet handed to libgearman, oldest first
+	inflight  map[*Task]struct{}
+	running   bool  // RunTasks is inside run_tasks: finished tasks refill
+	stopErr   error // a callback's error, returned by RunTasks
+	abandon   ReturnCode
+}
+
+// AddTask adds a task for a job at normal priority, run by the next RunTasks
+// (PHP addTask). context is passed to the task's callbacks; the callbacks in
+// force are those set now. unique "" makes one up.
+func (c *Client) AddTask(function string, workload []byte, context any, unique string) (*Task, error) {
+	return c.addTask("AddTask", kindForeground, JobPriorityNormal, function, workload, context, unique)
+}
+
+// AddTaskHigh is AddTask at high priority (PHP addTaskHigh).
+func (c *Client) AddTaskHigh(function string, workload []byte, context any, unique string) (*Task, error) {
+	return c.addTask("AddTaskHigh", kindForeground, JobPriorityHigh, function, workload, context, unique)
+}
+
+// AddTaskLow is AddTask at low priority (PHP addTaskLow).
+func (c *Client) AddTaskLow(function string, workload []byte, context any, unique string) (*Task, error) {
+	return c.addTask("AddTaskLow", kindForeground, JobPriorityLow, function, workload, context, unique)
+}
+
+// AddTaskBackground adds a background job; only its created callback fires
+// (PHP addTaskBackground).
+func (c *Client) AddTaskBackground(function string, workload []byte, context any, unique string) (*Task, error) {
+	return c.addTask("AddTaskBackground", kindBackground, JobPriorityNormal, function, workload, context, unique)
+}
+
+// AddTaskHighBackground is AddTaskBackground at high priority (PHP
+// addTaskHighBackground).
+func (c *Client) AddTaskHighBackground(function string, workload []byte, context any, unique string) (*Task, error) {
+	return c.addTask("AddTaskHighBackground", kindBackground, JobPriorityHigh, function, workload, context, unique)
+}
+
+// AddTaskLowBackground is AddTaskBackground at low priority (PHP
+// addTaskLowBackground).
+func (c *Client) AddTaskLowBackground(function string, workload []byte, context any, unique string) (*Task, error) {
+	return c.addTask("AddTaskLowBackground", kindBackground, JobPriorityLow, function, workload, context, unique)
+}
+
+// AddTaskStatus adds a task that asks for a job's status; its status
+// callback fires with known, running, numerator and denominator (PHP
+// addTaskStatus).
+func (c *Client) AddTaskStatus(jobHandle string, context any) (*Task, error) {
+	const op = "AddTaskStatus"
+	if jobHandle == "" || len(jobHandle) >= JobHandleSize || hasNUL(jobHandle) {
+		return nil, c.record(newError(op, InvalidArgument, "invalid job handle"))
+	}
+	return c.queueTask(op, taskRequest{kind: kindStatus, key: jobHandle}, context)
+}
+
+func (c *Client) addTask(op string, kind taskKind, priority JobPriority, function string, workload []byte, context any, unique string) (*Task, error) {
+	if err := validateJob(op, function, workload, unique); err != nil {
+		return nil, c.record(err)
+	}
+	if unique == "" {
+		unique = newUUID()
+	}
+	return c.queueTask(op, taskRequest{
+		kind: kind, priority: priority, function: function, unique: unique,
+		// Copied: the task is sent later, and the caller may reuse workload.
+		workload: append([]byte(nil), workload...),
+	}, context)
+}
+
+// queueTask needs no lock on libgearman, so that callbacks can add tasks.
+func (c *Client) queueTask(op string, req taskRequest, context any) (*Task, error) {
+	if c.closed.Load() {
+		return nil, closedError(op)
+	}
+	t := &Task{client: c, req: req, context: context}
+	c.mu.Lock()
+	t.callbacks = c.tasks.callbacks
+	for ev, cb := range t.callbacks {
+		if cb != nil {
+			t.req.events |= 1 << ev
+		}
+	}
+	t.req.sink = t
+	c.tasks.pending = append(c.tasks.pending, t)
+	c.ret = Success
+	c.mu.Unlock()
+	return t, nil
+}
+
+// RunTasks runs every added task until each has finished (PHP runTasks).
+// Callbacks run on this goroutine. See TaskCallback for Pause and errors. On
+// a client with ClientNonBlocking it returns nil with ReturnCode IOWait when
+// it would wait; Wait then waits.
+func (c *Client) RunTasks() error { return c.RunTasksContext(context.Background()) }
+
+// RunTasksContext is RunTasks with a context. When ctx ends it frees every
+// task not yet finished (their ReturnCode says why) and returns an error for
+// which errors.Is(err, ctx.Err()) holds; the client stays usable.
+func (c *Client) RunTasksContext(ctx context.Context) error {
+	const op = "RunTasks"
+	if err := c.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer c.release()
+	c.repair()
+	nonBlocking := c.Options()&ClientNonBlocking != 0
+	c.lib.setNonBlocking(nonBlocking)
+	c.setRunning(true)
+	defer c.setRunning(false)
+
+	clock := newIdleClock(ctx, c.Timeout())
+	seen := c.lib.packets()
+	for {
+		if err := c.fillWindow(op); err != nil {
+			return err
+		}
+		if c.inflightCount() == 0 {
+			return c.succeed(Success)
+		}
+		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
+		if err := c.takeStopErr(); err != nil {
+			c.record(err)
+			return err
+		}
+		if p := c.lib.packets(); p != seen {
+			seen = p
+			clock.progress()
+		}
+		switch rc {
+		case Success:
+			continue
+		case Pause:
+			return c.succeed(Pause)
+		case IOWait:
+			if nonBlocking {
+				return c.succeed(IOWait)
+			}
+		case Timeout:
+		default:
+			if isConnectionError(rc) {
+				c.broken = true
+			}
+			err := c.fail(op, rc)
+			c.abandonAll(rc)
+			return err
+		}
+		switch {
+		case ctx.Err() != nil:
+			err := contextError(op, ctx.Err())
+			c.abandonAll(err.(*Error).Code)
+			c.broken = true // the server drops the abandoned jobs
+			return c.record(err)
+		case c.closed.Load():
+			return closedError(op)
+		case clock.expired():
+			// As in PHP, the tasks keep their place: the next RunTasks
+			// carries on with them.
+			return c.fail(op, Timeout)
+		}
+	}
+}
+
+// fillWindow hands libgearman pending tasks up to the window. libgearman
+// 1.1.20 submits the task added last first, so they are added newest first
+// to reach the server in the order they were added.
+func (c *Client) fillWindow(op string) error {
+	c.mu.Lock()
+	n := min(taskWindow-len(c.tasks.inflight), len(c.tasks.pending))
+	if n <= 0 {
+		c.mu.Unlock()
+		return nil
+	}
+	batch := c.tasks.pending[:n:n]
+	c.tasks.pending = c.tasks.pending[n:]
+	if len(c.tasks.pending) == 0 {
+		c.tasks.pending = nil // let the backing array go
+	}
+	for _, t := range batch {
+		c.tasks.inflight[t] = struct{}{}
+	}
+	c.mu.Unlock()
+
+	var firstErr error
+	for i := len(batch) - 1; i >= 0; i-- {
+		t := batch[i]
+		lib, rc := c.lib.submit(&t.req)
+		if rc != Success {
+			t.endUnsent(rc)
+			c.forgetTask(t)
+			if firstErr == nil {
+				firstErr = c.fail(op, rc)
+			}
+			continue
+		}
+		t.mu.Lock()
+		t.lib = lib
+		t.mu.Unlock()
+	}
+	return firstErr
+}
+
+// taskEnded is called as libgearman frees a task: while RunTasks runs, the
+// next pending task takes its place.
+func (c *Client) taskEnded(t *Task) {
+	c.mu.Lock()
+	delete(c.tasks.inflight, t)
+	refill := c.tasks.running && len(c.tasks.pending) > 0
+	c.mu.Unlock()
+	if refill {
+		if err := c.fillWindow("RunTasks"); err != nil {
+			c.stopRun(err)
+		}
+	}
+}
+
+func (c *Client) forgetTask(t *Task) {
+	c.mu.Lock()
+	delete(c.tasks.inflight, t)
+	c.mu.Unlock()
+}
+
+// abandonAll frees every task not yet finished, outside any callback, and
+// ends the pending ones, each with code.
+func (c *Client) abandonAll(code ReturnCode) {
+	c.mu.Lock()
+	c.tasks.running = false
+	c.tasks.abandon = code
+	inflight := make([]*Task, 0, len(c.tasks.inflight))
+	for t := range c.tasks.inflight {
+		inflight = append(inflight, t)
+	}
+	pending := c.tasks.pending
+	c.tasks.pending = nil
+	c.mu.Unlock()
+	for _, t := range inflight {
+		t.abandon()
+	}
+	for _, t := range pending {
+		t.endUnsent(code)
+	}
+}
+
+func (c *Client) abandonCode() ReturnCode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tasks.abandon
+}
+
+func (c *Client) inflightCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.tasks.inflight)
+}
+
+func (c *Client) setRunning(on bool) {
+	c.mu.Lock()
+	c.tasks.running = on
+	c.mu.Unlock()
+}
+
+// stopRun keeps the first error that stops RunTasks.
+func (c *Client) stopRun(err error) {
+	c.mu.Lock()
+	if c.tasks.stopErr == nil {
+		c.tasks.stopErr = err
+	}
+	c.mu.Unlock()
+}
+
+func (c *Client) takeStopErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := c.tasks.stopErr
+	c.tasks.stopErr = nil
+	return err
+}
+
+// ---- callbacks ----
+
+// SetWorkloadCallback sets the callback for a task that needs its workload
+// streamed (PHP setWorkloadCallback). It never fires for tasks added with a
+// workload, which all are.
+func (c *Client) SetWorkloadCallback(cb TaskCallback) error {
+	return c.setCallback("SetWorkloadCallback", eventWorkload, cb)
+}
+
+// SetCreatedCallback sets the callback for JOB_CREATED (PHP
+// setCreatedCallback).
+func (c *Client) SetCreatedCallback(cb TaskCallback) error {
+	return c.setCallback("SetCreatedCallback", eventCreated, cb)
+}
+
+// SetDataCallback sets the callback for each WORK_DATA chunk (PHP
+// setDataCallback).
+func (c *Client) SetDataCallback(cb TaskCallback) error {
+	return c.setCallback("SetDataCallback", eventData, cb)
+}
+
+// SetWarningCallback sets the callback for WORK_WARNING (PHP
+// setWarningCallback).
+func (c *Client) SetWarningCallback(cb TaskCallback) error {
+	return c.setCallback("SetWarningCallback", eventWarning, cb)
+}
+
+// SetStatusCallback sets the callback for WORK_STATUS and for status tasks
+// (PHP setStatusCallback).
+func (c *Client) SetStatusCallback(cb TaskCallback) error {
+	return c.setCallback("SetStatusCallback", eventStatus, cb)
+}
+
+// SetCompleteCallback sets the callback for WORK_COMPLETE (PHP
+// setCompleteCallback).
+func (c *Client) SetCompleteCallback(cb TaskCallback) error {
+	return c.setCallback("SetCompleteCallback", eventComplete, cb)
+}
+
+// SetExceptionCallback sets the callback for WORK_EXCEPTION (PHP
+// setExceptionCallback). The client asks the servers for exceptions by
+// itself, so unlike PHP's this may come before AddServer.
+func (c *Client) SetExceptionCallback(cb TaskCallback) error {
+	return c.setCallback("SetExceptionCallback", eventException, cb)
+}
+
+// SetFailCallback sets the callback for WORK_FAIL (PHP setFailCallback).
+func (c *Client) SetFailCallback(cb TaskCallback) error {
+	return c.setCallback("SetFailCallback", eventFail, cb)
+}
+
+// SetClientCallback sets the data callback.
+//
+// Deprecated: use SetDataCallback (PHP setClientCallback).
+func (c *Client) SetClientCallback(cb TaskCallback) error { return c.SetDataCallback(cb) }
+
+// ClearCallbacks removes every callback (PHP clearCallbacks). Tasks already
+// added keep theirs (PHP raises an error when those fire).
+func (c *Client) ClearCallbacks() error {
+	if c.closed.Load() {
+		return closedError("ClearCallbacks")
+	}
+	c.mu.Lock()
+	c.tasks.callbacks = [eventCount]TaskCallback{}
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Client) setCallback(op string, ev taskEvent, cb TaskCallback) error {
+	if c.closed.Load() {
+		return closedError(op)
+	}
+	if cb == nil {
+		return c.record(newError(op, InvalidArgument, "nil callback; use ClearCallbacks to remove callbacks"))
+	}
+	c.mu.Lock()
+	c.tasks.callbacks[ev] = cb
+	c.mu.Unlock()
+	return nil
+}
+
+// newUUID makes a random (version 4) UUID for a task added without a unique
+// key, so that Task.Unique is known before the task runs, as in PHP.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
