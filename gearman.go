@@ -135,15 +135,6 @@ func contextError(op string, err error) error {
 	return wrapError(op, code, err)
 }
 
-// isSoftOK reports the codes PHP counts as success for calls like runTasks.
-func isSoftOK(rc ReturnCode) bool {
-	switch rc {
-	case Success, Pause, IOWait, WorkStatus, WorkData, WorkException, WorkWarning, WorkFail:
-		return true
-	}
-	return false
-}
-
 // clampWait turns a user timeout into one libgearman can wait with: -1 stays
 // forever, anything below 1 ms becomes 1 ms (0 would wedge the client).
 func clampWait(ms int) int {

@@ -3,9 +3,13 @@
 package gearman
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/libgearman-go/gearman/gearmantest"
 )
 
 // Every cgo.Handle given to libgearman is deleted when its owner is freed:
@@ -26,5 +30,58 @@ func TestWorkerFunctionHandlesAreReleased(t *testing.T) {
 
 	require.NoError(t, w.Close())
 	require.NoError(t, clone.Close())
+	require.Equal(t, before, liveHandles.Load())
+}
+
+// Each task's Go state travels to libgearman as a cgo.Handle, released by
+// libgearman's task-context free hook: after 10 000 tasks the count is back
+// where it started, counting tasks that finished, tasks abandoned by a
+// cancelled RunTasksContext, and tasks left in libgearman when the client
+// closed (a paused RunTasks).
+func TestTaskHandlesReturnToZero(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	w, err := NewWorker()
+	require.NoError(t, err)
+	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+	require.NoError(t, w.AddFunction("echo", func(j *Job, _ any) ([]byte, error) { return j.Workload(), nil }, nil, 0))
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- w.Run(ctx) }()
+	defer func() { stop(); <-served; w.Close() }()
+
+	before := liveHandles.Load()
+	c, err := NewClient()
+	require.NoError(t, err)
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	require.NoError(t, c.SetCompleteCallback(func(*Task, any) error { return nil }))
+
+	// 9 000 tasks that finish.
+	for i := 0; i < 9000; i++ {
+		_, err := c.AddTask("echo", []byte("x"), nil, "")
+		require.NoError(t, err)
+	}
+	require.NoError(t, c.RunTasks())
+	require.Equal(t, before, liveHandles.Load())
+
+	// 500 tasks nobody serves, abandoned by a cancel.
+	for i := 0; i < 500; i++ {
+		_, err := c.AddTask("nobody", []byte("x"), nil, "")
+		require.NoError(t, err)
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, c.RunTasksContext(cctx), context.DeadlineExceeded)
+	require.Equal(t, before, liveHandles.Load())
+
+	// 500 tasks left in libgearman by a paused RunTasks, then Close.
+	require.NoError(t, c.SetCreatedCallback(func(*Task, any) error { return Pause }))
+	for i := 0; i < 500; i++ {
+		_, err := c.AddTask("echo", []byte("x"), nil, "")
+		require.NoError(t, err)
+	}
+	require.NoError(t, c.RunTasks())
+	require.Equal(t, Pause, c.ReturnCode())
+	require.Greater(t, liveHandles.Load(), before)
+	require.NoError(t, c.Close())
 	require.Equal(t, before, liveHandles.Load())
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The whole check suite, shared by `make test`, CI (.ci/run) and ci/Dockerfile.
+# Expects scripts/setup.sh to have run (make test runs it first).
+#
+#   1. gofmt          every .go file is gofmt-clean
+#   2. go vet         ./...
+#   3. staticcheck    ./...
+#   4. !cgo build     CGO_ENABLED=0 go build ./... (the fallback must compile),
+#                     and its test: constructors say cgo and libgearman are needed
+#   5. go test -race  the suite, with the race detector
+#   6. cgocheck2      the suite again with GOEXPERIMENT=cgocheck2 (strict cgo pointer checks)
+#
+# `scripts/test.sh lint` runs steps 1-3 only (make lint).
+#
+# Environment: TEST_TIMEOUT (default 12m) is passed to go test -timeout;
+# TEST_FLAGS (e.g. "-v -run TestX") is added to both go test runs.
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$REPO_ROOT"
+
+# The package is a cgo binding: everything but step 4 builds with cgo, even if
+# the caller's environment says otherwise.
+export CGO_ENABLED=1
+mode=${1:-all}
+case "$mode" in
+all | lint) ;;
+*)
+	echo "usage: $0 [all|lint]" >&2
+	exit 2
+	;;
+esac
+TEST_TIMEOUT=${TEST_TIMEOUT:-12m}
+read -r -a test_flags <<<"${TEST_FLAGS:-}"
+
+step "environment"
+go version
+echo "CI=${CI:-} GOFLAGS=$GOFLAGS GEARMAND=${GEARMAND:-$(command -v gearmand || echo '<not found>')}"
+echo "libgearman $(pkg-config --modversion gearmand 2>/dev/null || echo '<pkg-config: gearmand not found>')"
+command -v staticcheck >/dev/null 2>&1 ||
+	{ echo "staticcheck not found on PATH; run scripts/setup.sh" >&2; exit 1; }
+staticcheck -version
+
+step "gofmt -l"
+# Every .go file outside .git, vendor/, testdata/ and directories the go tool
+# ignores (names starting with . or _).
+unformatted=$(find . \( -name .git -o -name vendor -o -name testdata -o -name '.?*' -o -name '_*' \) -prune -o \
+	-type f -name '*.go' -print0 | xargs -0 -r gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "These files are not gofmt-clean (fix with: gofmt -w <file>):" >&2
+	while IFS= read -r f; do printf '  %s\n' "$f"; done <<<"$unformatted" >&2
+	exit 1
+fi
+echo ok
+
+step "go vet ./..."
+go vet ./...
+echo ok
+
+step "staticcheck ./..."
+staticcheck ./...
+echo ok
+
+if [ "$mode" = lint ]; then
+	step "lint passed"
+	exit 0
+fi
+
+step "CGO_ENABLED=0 go build ./... and its constructor test   (the !cgo fallback)"
+CGO_ENABLED=0 go build ./...
+CGO_ENABLED=0 go test -count=1 -run 'WithoutCgo' .
+
+step "go test -race -count=1 -timeout $TEST_TIMEOUT ./..."
+go test -race -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
+
+step "GOEXPERIMENT=cgocheck2 go test -count=1 -timeout $TEST_TIMEOUT ./..."
+GOEXPERIMENT=cgocheck2 go test -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
+
+step "all checks passed"
