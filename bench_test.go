@@ -2,6 +2,9 @@ package gearman_test
 
 import (
 	"context"
+	"net"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -9,6 +12,32 @@ import (
 	"github.com/libgearman-go/gearman"
 	"github.com/libgearman-go/gearman/gearmantest"
 )
+
+// benchServer returns the address of a gearmand that has an "echo" worker:
+// $GEARMAN_BENCH_SERVER (host:port) when set, so that the server and worker
+// can run in other processes pinned to another CPU, else a gearmand and an
+// in-process worker started here.
+func benchServer(b *testing.B) (host string, port int) {
+	if addr := os.Getenv("GEARMAN_BENCH_SERVER"); addr != "" {
+		h, p, err := net.SplitHostPort(addr)
+		require.NoError(b, err)
+		port, err := strconv.Atoi(p)
+		require.NoError(b, err)
+		return h, port
+	}
+	srv := gearmantest.NewServer(b)
+	startWorker(b, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	return srv.Host(), srv.Port()
+}
+
+func benchClient(b *testing.B) *gearman.Client {
+	host, port := benchServer(b)
+	c, err := gearman.NewClient()
+	require.NoError(b, err)
+	b.Cleanup(func() { c.Close() })
+	require.NoError(b, c.AddServer(host, port))
+	return c
+}
 
 // BenchmarkRunTasks50k adds 50 000 tasks and runs them with one RunTasks
 // against one echo worker, reporting jobs/s. libgearman alone manages about
@@ -18,9 +47,7 @@ import (
 //	go test -run '^$' -bench RunTasks50k -benchtime 1x
 func BenchmarkRunTasks50k(b *testing.B) {
 	const n = 50000
-	srv := gearmantest.NewServer(b)
-	startWorker(b, srv, map[string]gearman.WorkerFunc{"echo": echo})
-	c := newClient(b, srv)
+	c := benchClient(b)
 	payload := make([]byte, 100)
 	completed := 0
 	require.NoError(b, c.SetCompleteCallback(func(*gearman.Task, any) error { completed++; return nil }))
@@ -43,9 +70,7 @@ func BenchmarkRunTasks50k(b *testing.B) {
 // BenchmarkDoNormal runs sequential 100-byte DoNormal calls against one echo
 // worker and counts Go allocations per call.
 func BenchmarkDoNormal(b *testing.B) {
-	srv := gearmantest.NewServer(b)
-	startWorker(b, srv, map[string]gearman.WorkerFunc{"echo": echo})
-	c := newClient(b, srv)
+	c := benchClient(b)
 	payload := make([]byte, 100)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -27,7 +27,7 @@ type clientLib interface {
 	// enableExceptions sends the "exceptions" option to every server and
 	// reports whether libgearman now re-sends it on every connection.
 	enableExceptions() bool
-	submit(req *taskRequest) (taskLib, ReturnCode)
+	submit(req taskRequest) (taskLib, ReturnCode)
 	runTasks(timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode
 	setNonBlocking(on bool)

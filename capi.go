@@ -25,15 +25,16 @@ func libVerboseName(v Verbose) string {
 	return C.GoString(C.gearman_verbose_name(C.gearman_verbose_t(v)))
 }
 
-// cstring returns a NUL-terminated C copy of s, or NULL for "", and the
-// function that frees it.
-func cstring(s string) (*C.char, func()) {
+// cstring returns a NUL-terminated C copy of s, or NULL for "". Free it with
+// cfree.
+func cstring(s string) *C.char {
 	if s == "" {
-		return nil, func() {}
+		return nil
 	}
-	p := C.CString(s)
-	return p, func() { C.free(unsafe.Pointer(p)) }
+	return C.CString(s)
 }
+
+func cfree(p *C.char) { C.free(unsafe.Pointer(p)) }
 
 // cbytes points C at b's backing array for the duration of one call; every
 // libgearman call given it copies what it keeps.
@@ -59,14 +60,14 @@ func newClientLib() (clientLib, error) {
 func (c *cClient) free() { C.gm_client_free(c.p); c.p = nil }
 
 func (c *cClient) addServer(host string, port int) ReturnCode {
-	h, free := cstring(host)
-	defer free()
+	h := cstring(host)
+	defer cfree(h)
 	return ReturnCode(C.gearman_client_add_server(c.p, h, C.in_port_t(port)))
 }
 
 func (c *cClient) addServers(servers string) ReturnCode {
-	s, free := cstring(servers)
-	defer free()
+	s := cstring(servers)
+	defer cfree(s)
 	return ReturnCode(C.gearman_client_add_servers(c.p, s))
 }
 
@@ -79,15 +80,15 @@ func (c *cClient) enableExceptions() bool {
 	return bool(C.gearman_client_set_server_option(c.p, opt, 10))
 }
 
-func (c *cClient) submit(req *taskRequest) (taskLib, ReturnCode) {
+func (c *cClient) submit(req taskRequest) (taskLib, ReturnCode) {
 	name := req.function
 	if req.kind == kindStatus || req.kind == kindStatusUnique {
 		name = req.key
 	}
-	fn, freeFn := cstring(name)
-	defer freeFn()
-	u, freeU := cstring(req.unique)
-	defer freeU()
+	fn := cstring(name)
+	defer cfree(fn)
+	u := cstring(req.unique)
+	defer cfree(u)
 	w, n := cbytes(req.workload)
 	opts := C.gm_task_opts{
 		kind:         C.int(req.kind),
@@ -223,14 +224,14 @@ func (w *cWorker) free() {
 }
 
 func (w *cWorker) addServer(host string, port int) ReturnCode {
-	h, free := cstring(host)
-	defer free()
+	h := cstring(host)
+	defer cfree(h)
 	return ReturnCode(C.gearman_worker_add_server(w.p, h, C.in_port_t(port)))
 }
 
 func (w *cWorker) addServers(servers string) ReturnCode {
-	s, free := cstring(servers)
-	defer free()
+	s := cstring(servers)
+	defer cfree(s)
 	return ReturnCode(C.gearman_worker_add_servers(w.p, s))
 }
 
@@ -262,8 +263,8 @@ func (w *cWorker) enableExceptions() bool {
 }
 
 func (w *cWorker) define(name string, timeout int, fn *workerFunction) ReturnCode {
-	n, free := cstring(name)
-	defer free()
+	n := cstring(name)
+	defer cfree(n)
 	h := newHandle(fn)
 	rc := ReturnCode(C.gm_worker_define(w.p, n, C.size_t(len(name)), C.uint32_t(timeout), C.uintptr_t(h)))
 	if rc != Success {
@@ -275,14 +276,14 @@ func (w *cWorker) define(name string, timeout int, fn *workerFunction) ReturnCod
 }
 
 func (w *cWorker) register(name string, timeout int) ReturnCode {
-	n, free := cstring(name)
-	defer free()
+	n := cstring(name)
+	defer cfree(n)
 	return ReturnCode(C.gearman_worker_register(w.p, n, C.uint32_t(timeout)))
 }
 
 func (w *cWorker) unregister(name string) ReturnCode {
-	n, free := cstring(name)
-	defer free()
+	n := cstring(name)
+	defer cfree(n)
 	return ReturnCode(C.gearman_worker_unregister(w.p, n))
 }
 

@@ -494,7 +494,7 @@ func (c *Client) status(ctx context.Context, op string, kind taskKind, key strin
 	}
 	defer c.release()
 	c.repair()
-	t, rc := c.lib.submit(&taskRequest{kind: kind, key: key})
+	t, rc := c.lib.submit(taskRequest{kind: kind, key: key})
 	if rc != Success {
 		return JobStatus{}, c.fail(op, rc)
 	}
@@ -518,7 +518,7 @@ func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobP
 	}
 	defer c.release()
 	c.repair()
-	t, rc := c.lib.submit(&taskRequest{
+	t, rc := c.lib.submit(taskRequest{
 		kind: kind, priority: priority, function: function, unique: unique,
 		workload: workload, accumulate: kind == kindForeground,
 	})

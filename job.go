@@ -22,8 +22,19 @@ type Job struct {
 	// after the job became invalid.
 	handle, function, unique string
 	workload                 []byte
-	cached                   bool
+	loaded                   jobFields
 }
+
+// jobFields says which of a Job's fields were read from libgearman.
+type jobFields uint8
+
+const (
+	fieldHandle jobFields = 1 << iota
+	fieldFunction
+	fieldUnique
+	fieldWorkload
+	allFields = fieldHandle | fieldFunction | fieldUnique | fieldWorkload
+)
 
 func (j *Job) invalidate() {
 	j.mu.Lock()
@@ -31,36 +42,61 @@ func (j *Job) invalidate() {
 	j.mu.Unlock()
 }
 
-// loadLocked copies the job's identity out of libgearman. j.mu is held.
-func (j *Job) loadLocked() {
-	if j.cached || j.lib == nil {
+// loadLocked reads the fields in want not read yet. j.mu is held.
+func (j *Job) loadLocked(want jobFields) {
+	want &^= j.loaded
+	if want == 0 || j.lib == nil {
 		return
 	}
-	j.handle, j.function, j.unique = j.lib.handle(), j.lib.functionName(), j.lib.unique()
-	j.workload = j.lib.workload()
-	j.cached = true
+	if want&fieldHandle != 0 {
+		j.handle = j.lib.handle()
+	}
+	if want&fieldFunction != 0 {
+		j.function = j.lib.functionName()
+	}
+	if want&fieldUnique != 0 {
+		j.unique = j.lib.unique()
+	}
+	if want&fieldWorkload != 0 {
+		j.workload = j.lib.workload()
+	}
+	j.loaded |= want
 }
 
-func (j *Job) identity() (handle, function, unique string, workload []byte) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.loadLocked()
-	return j.handle, j.function, j.unique, j.workload
-}
 
 // Handle returns the job handle, such as "H:host:42" (PHP handle).
-func (j *Job) Handle() string { h, _, _, _ := j.identity(); return h }
+func (j *Job) Handle() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.loadLocked(fieldHandle)
+	return j.handle
+}
 
 // FunctionName returns the name of the function the job is for (PHP
 // functionName).
-func (j *Job) FunctionName() string { _, f, _, _ := j.identity(); return f }
+func (j *Job) FunctionName() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.loadLocked(fieldFunction)
+	return j.function
+}
 
 // Unique returns the job's unique key (PHP unique).
-func (j *Job) Unique() string { _, _, u, _ := j.identity(); return u }
+func (j *Job) Unique() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.loadLocked(fieldUnique)
+	return j.unique
+}
 
 // Workload returns the job's workload, binary-safe (PHP workload). The slice
 // is shared by every call; copy it before changing it.
-func (j *Job) Workload() []byte { _, _, _, w := j.identity(); return w }
+func (j *Job) Workload() []byte {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.loadLocked(fieldWorkload)
+	return j.workload
+}
 
 // WorkloadSize returns the size of the workload (PHP workloadSize).
 func (j *Job) WorkloadSize() int { return len(j.Workload()) }
@@ -181,7 +217,7 @@ func (j *Job) send(op string, terminal bool, call func(jobLib) ReturnCode) error
 	if terminal {
 		j.done = true
 		if j.worker != nil {
-			j.loadLocked()
+			j.loadLocked(allFields)
 			j.lib.free()
 			j.lib = nil
 			j.worker.forget(j)

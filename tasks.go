@@ -198,7 +198,7 @@ func (c *Client) fillWindow(op string) error {
 	var firstErr error
 	for i := len(batch) - 1; i >= 0; i-- {
 		t := batch[i]
-		lib, rc := c.lib.submit(&t.req)
+		lib, rc := c.lib.submit(t.req)
 		if rc != Success {
 			t.endUnsent(rc)
 			c.forgetTask(t)

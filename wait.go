@@ -22,8 +22,8 @@ type idleClock struct {
 	hasDeadline bool
 }
 
-func newIdleClock(ctx context.Context, timeout int) *idleClock {
-	k := &idleClock{timeout: timeout, last: time.Now()}
+func newIdleClock(ctx context.Context, timeout int) idleClock {
+	k := idleClock{timeout: timeout, last: time.Now()}
 	k.deadline, k.hasDeadline = ctx.Deadline()
 	return k
 }

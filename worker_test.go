@@ -57,7 +57,11 @@ func TestJobKeptAfterItsFunctionReturned(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	kept := make(chan *gearman.Job, 1)
 	startWorker(t, srv, map[string]gearman.WorkerFunc{"keep": func(job *gearman.Job, _ any) ([]byte, error) {
-		require.Equal(t, "payload", string(job.Workload())) // read while valid
+		// Read while valid.
+		require.Equal(t, "payload", string(job.Workload()))
+		require.Equal(t, "keep", job.FunctionName())
+		require.Equal(t, "kept-unique", job.Unique())
+		require.Regexp(t, `^H:`, job.Handle())
 		kept <- job
 		return []byte("ok"), nil
 	}})
