@@ -499,6 +499,12 @@ func (c *Client) status(ctx context.Context, op string, kind taskKind, key strin
 		return JobStatus{}, c.fail(op, rc)
 	}
 	defer t.release()
+	if kind == kindStatusUnique {
+		// libgearman 1.1.20 counts GET_STATUS_UNIQUE as a job submission
+		// (run.cc), so the next job's JOB_CREATED on this connection would
+		// never be matched: start afresh after the lookup.
+		c.broken = true
+	}
 	if err := c.runTask(ctx, op, t); err != nil {
 		return JobStatus{}, err
 	}

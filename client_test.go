@@ -372,15 +372,20 @@ func TestRunningJobStatus(t *testing.T) {
 		<-finish
 		return nil, nil
 	}})
+	t.Cleanup(func() { close(finish) }) // runs before the worker's cleanup
 	c := newClient(t, srv)
 	handle, err := c.DoBackground("slow", []byte("x"), "")
 	require.NoError(t, err)
 	<-started
 	probe := newClient(t, srv)
-	st, err := probe.JobStatus(handle)
-	require.NoError(t, err)
-	require.Equal(t, gearman.JobStatus{Known: true, Running: true, Numerator: 3, Denominator: 7}, st)
-	close(finish)
+	// The status reaches gearmand on the worker's connection, the question on
+	// the probe's: wait until gearmand has seen it.
+	want := gearman.JobStatus{Known: true, Running: true, Numerator: 3, Denominator: 7}
+	var st gearman.JobStatus
+	require.Eventually(t, func() bool {
+		st, err = probe.JobStatus(handle)
+		return err == nil && st == want
+	}, 5*time.Second, 10*time.Millisecond, "last: %+v %v", st, err)
 }
 
 func TestPingAndEcho(t *testing.T) {
@@ -528,4 +533,29 @@ func TestVersionAndNames(t *testing.T) {
 	err := &gearman.Error{Code: gearman.Timeout, Op: "DoNormal", Msg: "timeout reached"}
 	require.Equal(t, "gearman: DoNormal: GEARMAN_TIMEOUT: timeout reached", err.Error())
 	require.ErrorIs(t, fmt.Errorf("wrapped: %w", err), gearman.Timeout)
+}
+
+// libgearman 1.1.20 counts a GET_STATUS_UNIQUE request as a job submission
+// (run.cc), so the JOB_CREATED of the next job on that connection is never
+// matched and the call waits forever. The client rebuilds itself after a
+// by-unique lookup; found by the PHP cross-language suite.
+func TestJobAfterStatusByUniqueKey(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	c := newClient(t, srv)
+	_, err := c.DoBackground("queued", []byte("x"), "u1")
+	require.NoError(t, err)
+	st, err := c.JobStatusByUniqueKey("u1")
+	require.NoError(t, err)
+	require.True(t, st.Known)
+	within(t, 10*time.Second, func() {
+		handle, err := c.DoBackground("queued", []byte("x"), "u2")
+		require.NoError(t, err)
+		require.NotEmpty(t, handle)
+		_, err = c.JobStatusByUniqueKey("u2")
+		require.NoError(t, err)
+		res, err := c.DoNormal("echo", []byte("after"), "")
+		require.NoError(t, err)
+		require.Equal(t, "after", string(res))
+	})
 }

@@ -63,7 +63,6 @@ func (j *Job) loadLocked(want jobFields) {
 	j.loaded |= want
 }
 
-
 // Handle returns the job handle, such as "H:host:42" (PHP handle).
 func (j *Job) Handle() string {
 	j.mu.Lock()
