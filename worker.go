@@ -3,6 +3,8 @@ package gearman
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,16 +28,19 @@ type Worker struct {
 	closed atomic.Bool
 	lib    workerLib
 
-	mu      sync.Mutex // guards the state below, readable from inside jobs
-	servers []serverSpec
-	funcs   map[string]*workerFunction
-	grabbed map[*Job]struct{}
-	ret     ReturnCode
-	lastErr string
-	errno   int
-	timeout int
-	options WorkerOptions
-	id      string
+	broken bool // guarded by sem: a connection failed, rebuild lib
+
+	mu         sync.Mutex // guards the state below, readable from inside jobs
+	servers    []serverSpec
+	funcs      map[string]*workerFunction
+	registered map[string]int // Register without AddFunction: name -> timeout
+	grabbed    map[*Job]struct{}
+	ret        ReturnCode
+	lastErr    string
+	errno      int
+	timeout    int
+	options    WorkerOptions
+	id         string
 }
 
 // workerFunction is what libgearman's function context leads to, through a
@@ -83,12 +88,13 @@ func NewWorker() (*Worker, error) {
 		return nil, err
 	}
 	return &Worker{
-		sem:     make(chan struct{}, 1),
-		lib:     lib,
-		funcs:   make(map[string]*workerFunction),
-		grabbed: make(map[*Job]struct{}),
-		timeout: -1,
-		options: lib.options() &^ WorkerAllocated,
+		sem:        make(chan struct{}, 1),
+		lib:        lib,
+		funcs:      make(map[string]*workerFunction),
+		registered: make(map[string]int),
+		grabbed:    make(map[*Job]struct{}),
+		timeout:    -1,
+		options:    lib.options() &^ WorkerAllocated,
 	}, nil
 }
 
@@ -100,12 +106,7 @@ func (w *Worker) Close() error {
 		return nil
 	}
 	w.sem <- struct{}{}
-	w.mu.Lock()
-	for j := range w.grabbed {
-		j.invalidate()
-	}
-	w.grabbed = nil
-	w.mu.Unlock()
+	w.invalidateGrabbed()
 	if w.lib != nil {
 		w.lib.free()
 		w.lib = nil
@@ -118,49 +119,73 @@ func (w *Worker) Close() error {
 // timeout and identifier (PHP clone).
 func (w *Worker) Clone() (*Worker, error) {
 	const op = "Clone"
-	if err := w.acquire(context.Background(), op); err != nil {
-		return nil, err
+	if w.closed.Load() {
+		return nil, closedError(op)
 	}
-	w.mu.Lock()
-	servers := append([]serverSpec(nil), w.servers...)
-	funcs := make([]*workerFunction, 0, len(w.funcs))
-	for _, f := range w.funcs {
-		funcs = append(funcs, f)
-	}
-	options, timeout, id := w.options, w.timeout, w.id
-	w.mu.Unlock()
-	w.release()
-
 	n, err := NewWorker()
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*Worker, error) { n.Close(); return nil, err }
+	w.mu.Lock()
+	n.servers = slices.Clone(w.servers)
+	n.registered = maps.Clone(w.registered)
+	for name, f := range w.funcs {
+		f.mu.Lock()
+		n.funcs[name] = &workerFunction{name: name, fn: f.fn, ctx: f.ctx, timeout: f.timeout}
+		f.mu.Unlock()
+	}
+	n.options, n.timeout, n.id = w.options, w.timeout, w.id
+	w.mu.Unlock()
+	if rc := n.configure(n.lib); rc != Success {
+		n.Close()
+		return nil, newError(op, rc, "configuring the clone failed")
+	}
+	n.refreshOptions()
+	return n, nil
+}
+
+// settableWorkerOptions are the option bits configure carries over; the
+// others describe libgearman's own state.
+const settableWorkerOptions = WorkerNonBlocking | WorkerGrabUniq | WorkerGrabAll
+
+// configure gives lib the worker's recorded servers, functions,
+// registrations, options and identifier: what Clone returns, and what
+// replaces a worker's lib after a connection failed (libgearman 1.1.20
+// forgets the identifier when it reconnects, and can poll a dead socket).
+func (w *Worker) configure(lib workerLib) ReturnCode {
+	w.mu.Lock()
+	servers := slices.Clone(w.servers)
+	funcs := slices.Collect(maps.Values(w.funcs))
+	registered := maps.Clone(w.registered)
+	options, id := w.options, w.id
+	w.mu.Unlock()
 	for _, s := range servers {
-		if err := n.addServerSpec(op, s); err != nil {
-			return fail(err)
+		if rc := addServerSpec(lib, s); rc != Success {
+			return rc
 		}
 	}
 	for _, f := range funcs {
 		f.mu.Lock()
-		fn, ctx, fnTimeout, ok := f.fn, f.ctx, f.timeout, !f.gone
+		timeout, gone := f.timeout, f.gone
 		f.mu.Unlock()
-		if ok {
-			if err := n.AddFunction(f.name, fn, ctx, fnTimeout); err != nil {
-				return fail(err)
+		if !gone {
+			if rc := lib.define(f.name, timeout, f); rc != Success {
+				return rc
 			}
 		}
 	}
-	if err := n.SetOptions(options); err != nil {
-		return fail(err)
-	}
-	n.SetTimeout(timeout)
-	if id != "" {
-		if err := n.SetId(id); err != nil {
-			return fail(err)
+	for name, timeout := range registered {
+		if rc := lib.register(name, timeout); rc != Success {
+			return rc
 		}
 	}
-	return n, nil
+	lib.setOptions(options & settableWorkerOptions)
+	if id != "" {
+		if rc := lib.setIdentifier(id); rc != Success {
+			return rc
+		}
+	}
+	return Success
 }
 
 // ReturnCode returns the code of the last call (PHP returnCode).
@@ -324,7 +349,13 @@ func (w *Worker) Register(function string, timeout int) error {
 	if err := validateFunction(op, function, timeout); err != nil {
 		return w.record(err)
 	}
-	return w.withLib(op, func(lib workerLib) ReturnCode { return lib.register(function, timeout) })
+	err := w.withLib(op, func(lib workerLib) ReturnCode { return lib.register(function, timeout) })
+	if err == nil {
+		w.mu.Lock()
+		w.registered[function] = timeout
+		w.mu.Unlock()
+	}
+	return err
 }
 
 // Unregister tells the servers this worker no longer runs function (PHP
@@ -341,6 +372,7 @@ func (w *Worker) Unregister(function string) error {
 			f.retire()
 			delete(w.funcs, function)
 		}
+		delete(w.registered, function)
 		w.mu.Unlock()
 	}
 	return err
@@ -355,6 +387,7 @@ func (w *Worker) UnregisterAll() error {
 			f.retire()
 			delete(w.funcs, name)
 		}
+		clear(w.registered)
 		w.mu.Unlock()
 	}
 	return err
@@ -617,7 +650,35 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 	return nil
 }
 
-func (w *Worker) release() { <-w.sem }
+// release ends a call. After a connection failure the worker's libgearman
+// object is replaced by a fresh one configured the same way, so that the
+// reconnection registers the functions and the identifier again.
+func (w *Worker) release() {
+	if w.broken && w.lib != nil {
+		if lib, err := newWorkerLib(); err == nil {
+			if w.configure(lib) == Success {
+				w.invalidateGrabbed()
+				w.lib.free()
+				w.lib = lib
+				w.broken = false
+			} else {
+				lib.free()
+			}
+		}
+	}
+	<-w.sem
+}
+
+// invalidateGrabbed ends the jobs taken with GrabJob: their libgearman
+// worker is about to be freed.
+func (w *Worker) invalidateGrabbed() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for j := range w.grabbed {
+		j.invalidate()
+	}
+	clear(w.grabbed)
+}
 
 func (w *Worker) withLib(op string, call func(workerLib) ReturnCode) error {
 	if err := w.acquire(contextBackground, op); err != nil {
@@ -636,6 +697,9 @@ func (w *Worker) check(op string, rc ReturnCode) error {
 }
 
 func (w *Worker) fail(op string, rc ReturnCode) error {
+	if isConnectionError(rc) {
+		w.broken = true
+	}
 	e := newError(op, rc, w.lib.errorText())
 	w.mu.Lock()
 	w.errno = w.lib.errno()
