@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"strings"
 )
 
 // taskWindow bounds the tasks one RunTasks hands libgearman at a time.
@@ -155,9 +157,11 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			if isConnectionError(rc) {
 				c.broken = true
 			}
-			err := c.fail(op, rc)
-			c.abandonAll(rc)
-			return err
+			e := newError(op, rc, c.lib.errorText())
+			if lost := c.abandonAll(rc); len(lost) > 0 {
+				e.Msg += "; " + describeLost(lost)
+			}
+			return c.record(e)
 		}
 		switch {
 		case ctx.Err() != nil:
@@ -235,8 +239,8 @@ func (c *Client) forgetTask(t *Task) {
 }
 
 // abandonAll frees every task not yet finished, outside any callback, and
-// ends the pending ones, each with code.
-func (c *Client) abandonAll(code ReturnCode) {
+// ends the pending ones, each with code. It returns them.
+func (c *Client) abandonAll(code ReturnCode) []*Task {
 	c.mu.Lock()
 	c.tasks.running = false
 	c.tasks.abandon = code
@@ -253,6 +257,26 @@ func (c *Client) abandonAll(code ReturnCode) {
 	for _, t := range pending {
 		t.endUnsent(code)
 	}
+	return append(inflight, pending...)
+}
+
+// describeLost names the tasks a failed RunTasks gave up, by unique key (or
+// job handle for status tasks), the first few of them.
+func describeLost(lost []*Task) string {
+	const shown = 10
+	names := make([]string, 0, min(len(lost), shown))
+	for _, t := range lost[:min(len(lost), shown)] {
+		name := t.Unique()
+		if name == "" {
+			name = t.req.key
+		}
+		names = append(names, name)
+	}
+	more := ""
+	if len(lost) > shown {
+		more = fmt.Sprintf(" and %d more", len(lost)-shown)
+	}
+	return fmt.Sprintf("%d unfinished tasks abandoned: %s%s", len(lost), strings.Join(names, ", "), more)
 }
 
 func (c *Client) abandonCode() ReturnCode {
