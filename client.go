@@ -2,6 +2,7 @@ package gearman
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 )
@@ -20,6 +21,7 @@ type Client struct {
 	lib        clientLib
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
+	fo         failoverState
 
 	// mu guards the plain state below, readable from callbacks while a call
 	// holds sem.
@@ -234,6 +236,7 @@ func (c *Client) addServerSpec(op string, s serverSpec) error {
 	c.mu.Lock()
 	c.servers = append(c.servers, s)
 	c.mu.Unlock()
+	c.fo.needProbe = true
 	return c.succeed(Success)
 }
 
@@ -524,15 +527,15 @@ func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobP
 	}
 	defer c.release()
 	c.repair()
-	t, rc := c.lib.submit(taskRequest{
+	req := taskRequest{
 		kind: kind, priority: priority, function: function, unique: unique,
 		workload: workload, accumulate: kind == kindForeground,
-	})
-	if rc != Success {
-		return nil, "", c.fail(op, rc)
+	}
+	t, err := c.runJob(ctx, op, req)
+	if t == nil {
+		return nil, "", err
 	}
 	defer t.release()
-	err := c.runTask(ctx, op, t)
 
 	c.mu.Lock()
 	c.doStatus = t.status()
@@ -601,6 +604,29 @@ func (c *Client) runTask(ctx context.Context, op string, t taskLib) error {
 	}
 }
 
+// runJob submits req and runs it. When a connection fails before any server
+// acknowledged the job, a client with several servers submits it again to
+// one that answers, at most once per server.
+func (c *Client) runJob(ctx context.Context, op string, req taskRequest) (taskLib, error) {
+	for attempt := 0; ; attempt++ {
+		t, rc := c.lib.submit(req)
+		if rc != Success {
+			return nil, c.fail(op, rc)
+		}
+		err := c.runTask(ctx, op, t)
+		var e *Error
+		if err != nil && errors.As(err, &e) && isConnectionError(e.Code) && t.jobHandle() == "" &&
+			attempt < len(c.multiServer()) {
+			if ok, _ := c.failover(); ok {
+				t.release()
+				c.repair()
+				continue
+			}
+		}
+		return t, err
+	}
+}
+
 // ---- plumbing ----
 
 func (c *Client) acquire(ctx context.Context, op string) error {
@@ -636,6 +662,10 @@ func (c *Client) release() {
 
 func (c *Client) rebuildIfBroken() {
 	if c.broken && c.lib != nil {
+		if ok, lost := c.failover(); ok {
+			c.addLost(lost)
+			return
+		}
 		if lib, err := newClientLib(); err == nil {
 			c.lib.free()
 			c.lib = lib
@@ -650,10 +680,12 @@ func (c *Client) rebuildIfBroken() {
 	}
 }
 
-// repair prepares lib for a job: the "exceptions" option is sent once.
+// repair prepares lib for a job: a client with several servers keeps to
+// those that answer (failover.go), and the "exceptions" option is sent once.
 // Without it libgearman never matches the WORK_FAIL that gearmand substitutes
 // for a worker's exception, and waits forever.
 func (c *Client) repair() {
+	c.checkServers()
 	if !c.exceptions && c.hasServers() {
 		c.exceptions = c.lib.enableExceptions()
 	}

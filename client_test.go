@@ -244,7 +244,13 @@ func TestDoNormalContextDeadline(t *testing.T) {
 	require.Less(t, elapsed, time.Second)
 
 	// The client stays usable, and the abandoned job was dropped: the worker
-	// that arrives now sees only the new one.
+	// that arrives now sees only the new one. gearmand marks the job ignored
+	// when it sees the client's old connection close, on another of its
+	// threads: wait for that before a worker can ask for it.
+	require.Eventually(t, func() bool {
+		out, err := gearmantest.AdminCommand(srv.Addr(), "show jobs", time.Second)
+		return err == nil && allJobsIgnored(out)
+	}, 5*time.Second, 10*time.Millisecond)
 	seen := make(chan string, 4)
 	startWorker(t, srv, map[string]gearman.WorkerFunc{"nobody-yet": func(job *gearman.Job, _ any) ([]byte, error) {
 		seen <- string(job.Workload())
@@ -558,4 +564,16 @@ func TestJobAfterStatusByUniqueKey(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "after", string(res))
 	})
+}
+
+// allJobsIgnored reads the admin "show jobs" list (handle, retries, ignore,
+// queued) and reports whether every job in it is marked ignored.
+func allJobsIgnored(showJobs string) bool {
+	for _, line := range splitLines(showJobs) {
+		fields := strings.Fields(line)
+		if len(fields) == 4 && fields[2] != "1" {
+			return false
+		}
+	}
+	return true
 }

@@ -28,6 +28,7 @@ type Task struct {
 	lib       taskLib  // while libgearman holds the task
 	live      liveTask // during one of its callbacks
 	finished  bool
+	requeue   bool // failover: submit again when libgearman frees it
 	jobHandle string
 	data      []byte
 	status    JobStatus
@@ -197,10 +198,28 @@ func callTaskCallback(cb TaskCallback, t *Task, ctx any) (err error) {
 	return cb(t, ctx)
 }
 
+// markRequeue marks a task in flight that no server acknowledged yet: when
+// libgearman frees it, it goes back to the client's queue.
+func (t *Task) markRequeue() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lib == nil || t.lib.jobHandle() != "" {
+		return false
+	}
+	t.requeue = true
+	return true
+}
+
 // taskFreed keeps the task's final state as libgearman frees it.
 func (t *Task) taskFreed(final taskLib) {
 	t.mu.Lock()
 	t.lib = nil
+	if t.requeue {
+		t.requeue = false
+		t.mu.Unlock()
+		t.client.requeue(t)
+		return
+	}
 	t.finished = true
 	t.jobHandle = final.jobHandle()
 	t.status = final.status()

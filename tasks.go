@@ -22,6 +22,7 @@ type taskQueue struct {
 	running   bool  // RunTasks is inside run_tasks: finished tasks refill
 	stopErr   error // a callback's error, returned by RunTasks
 	abandon   ReturnCode
+	lost      []*Task // created on a server that then failed (failover)
 }
 
 // AddTask adds a task for a job at normal priority, run by the next RunTasks
@@ -120,6 +121,7 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 	}
 	defer c.release()
 	c.repair()
+	c.takeLost() // lost before this run was reported by the previous one
 	nonBlocking := c.Options()&ClientNonBlocking != 0
 	c.lib.setNonBlocking(nonBlocking)
 	c.setRunning(true)
@@ -132,6 +134,9 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			return err
 		}
 		if c.inflightCount() == 0 {
+			if lost := c.takeLost(); len(lost) > 0 {
+				return c.record(newError(op, LostConnection, "a job server failed; "+describeLost(lost)))
+			}
 			return c.succeed(Success)
 		}
 		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
@@ -156,6 +161,12 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 		default:
 			if isConnectionError(rc) {
 				c.broken = true
+				if ok, lost := c.failover(); ok {
+					c.addLost(lost)
+					seen = c.lib.packets()
+					c.repair()
+					continue
+				}
 			}
 			e := newError(op, rc, c.lib.errorText())
 			if lost := c.abandonAll(rc); len(lost) > 0 {
@@ -258,6 +269,29 @@ func (c *Client) abandonAll(code ReturnCode) []*Task {
 		t.endUnsent(code)
 	}
 	return append(inflight, pending...)
+}
+
+// requeue puts a task that no server acknowledged back at the front of the
+// queue.
+func (c *Client) requeue(t *Task) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.tasks.inflight, t)
+	c.tasks.pending = append([]*Task{t}, c.tasks.pending...)
+}
+
+func (c *Client) addLost(lost []*Task) {
+	c.mu.Lock()
+	c.tasks.lost = append(c.tasks.lost, lost...)
+	c.mu.Unlock()
+}
+
+func (c *Client) takeLost() []*Task {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lost := c.tasks.lost
+	c.tasks.lost = nil
+	return lost
 }
 
 // describeLost names the tasks a failed RunTasks gave up, by unique key (or

@@ -697,7 +697,10 @@ func (w *Worker) check(op string, rc ReturnCode) error {
 }
 
 func (w *Worker) fail(op string, rc ReturnCode) error {
-	if isConnectionError(rc) {
+	// UNEXPECTED_PACKET is gearmand's ERROR answer to the late result of a
+	// job whose timeout expired: the connection is sound and may already
+	// hold the next JOB_ASSIGN, which a rebuild would throw away.
+	if isConnectionError(rc) && rc != UnexpectedPacket {
 		w.broken = true
 	}
 	e := newError(op, rc, w.lib.errorText())

@@ -1,0 +1,166 @@
+package gearman
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// libgearman 1.1.20 cannot fail over between job servers: a task goes to one
+// connection and stays there, and with the last-added server down pipelined
+// tasks are never submitted at all. A client given several servers therefore
+// keeps its libgearman object to the servers that answer a TCP connect, and
+// builds a new one when a connection fails; jobs no server acknowledged yet
+// are submitted again there.
+
+const (
+	probeTimeout  = 250 * time.Millisecond
+	reprobeAfter  = 3 * time.Second // how soon a server found down is tried again
+	defaultHost   = "localhost"
+	defaultPortNo = DefaultTCPPort
+)
+
+// endpoint is one job server of the client, as libgearman would resolve it.
+type endpoint struct {
+	host string
+	port int
+}
+
+func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
+
+// endpoints expands the servers added so far, in the order they were added.
+// AddServers lists are split the way libgearman splits them: on ',' and ':'.
+func endpoints(specs []serverSpec) []endpoint {
+	var out []endpoint
+	add := func(host string, port int) {
+		if host == "" {
+			host = defaultHost
+		}
+		if port == 0 {
+			port = defaultPortNo
+		}
+		out = append(out, endpoint{host, port})
+	}
+	for _, s := range specs {
+		if !s.multi {
+			add(s.host, s.port)
+			continue
+		}
+		for _, item := range strings.Split(s.list, ",") {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			host, port, _ := strings.Cut(item, ":")
+			p, _ := strconv.Atoi(port)
+			add(host, p)
+		}
+	}
+	return out
+}
+
+// reachable probes every endpoint at once and returns those that accept a
+// TCP connection. When none does, it returns them all, so that the caller's
+// next call fails with libgearman's own error rather than NoServers.
+func reachable(eps []endpoint) (up []endpoint, allUp bool) {
+	ok := make([]bool, len(eps))
+	var wg sync.WaitGroup
+	for i, ep := range eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if conn, err := net.DialTimeout("tcp", ep.addr(), probeTimeout); err == nil {
+				conn.Close()
+				ok[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	for i, ep := range eps {
+		if ok[i] {
+			up = append(up, ep)
+		}
+	}
+	if len(up) == 0 {
+		return eps, false
+	}
+	return up, len(up) == len(eps)
+}
+
+// failoverState is the client's view of its servers, guarded by the client's
+// sem.
+type failoverState struct {
+	needProbe bool      // servers were added or a connection failed
+	someDown  bool      // lib leaves out a server that did not answer
+	probedAt  time.Time // last probe
+}
+
+// multiServer reports whether failover applies: with one server there is
+// nowhere else to go, and the client keeps libgearman's behaviour.
+func (c *Client) multiServer() []endpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if eps := endpoints(c.servers); len(eps) > 1 {
+		return eps
+	}
+	return nil
+}
+
+// failover rebuilds lib with the servers that answer now, if the client has
+// several, and reports whether it did. Tasks in flight that no server
+// acknowledged go back to the front of the queue, to be submitted again;
+// those a server created are lost with it and returned.
+func (c *Client) failover() (ok bool, lost []*Task) {
+	eps := c.multiServer()
+	if eps == nil {
+		return false, nil
+	}
+	up, allUp := reachable(eps)
+	lib, err := newClientLib()
+	if err != nil {
+		return false, nil
+	}
+	for _, ep := range up {
+		lib.addServer(ep.host, ep.port)
+	}
+
+	c.mu.Lock()
+	running := c.tasks.running
+	c.tasks.running = false // freeing must not refill the old lib
+	c.tasks.abandon = LostConnection
+	inflight := make([]*Task, 0, len(c.tasks.inflight))
+	for t := range c.tasks.inflight {
+		inflight = append(inflight, t)
+	}
+	c.mu.Unlock()
+	for _, t := range inflight {
+		if t.markRequeue() {
+			continue
+		}
+		lost = append(lost, t)
+	}
+	c.lib.free() // libgearman hands every task in flight back through taskFreed
+	c.lib = lib
+	c.exceptions = false
+	c.broken = false
+	c.fo = failoverState{someDown: !allUp, probedAt: time.Now()}
+	c.setRunning(running)
+	return true, lost
+}
+
+// checkServers runs before a call: a client with several servers builds its
+// libgearman object from those that answer, at first and again a few seconds
+// after one did not, so that a server that came back is used again.
+func (c *Client) checkServers() {
+	due := c.fo.needProbe || (c.fo.someDown && time.Since(c.fo.probedAt) > reprobeAfter)
+	if due {
+		c.fo.needProbe = false
+		if _, lost := c.failover(); len(lost) > 0 {
+			c.mu.Lock()
+			c.tasks.lost = append(c.tasks.lost, lost...)
+			c.mu.Unlock()
+		}
+	}
+}
