@@ -35,7 +35,7 @@ type fltResult[T any] struct {
 // fltCall runs f under a watchdog: if f has not returned after limit, the test
 // fails at once ("still blocked"); the goroutine is left to the cleanups
 // (Close), which are bounded themselves.
-func fltCall[T any](t *testing.T, limit time.Duration, what string, f func() (T, error)) (T, error, time.Duration) {
+func fltCall[T any](t *testing.T, limit time.Duration, what string, f func() (T, error)) (T, time.Duration, error) {
 	t.Helper()
 	ch := make(chan fltResult[T], 1)
 	start := time.Now()
@@ -45,7 +45,7 @@ func fltCall[T any](t *testing.T, limit time.Duration, what string, f func() (T,
 	}()
 	select {
 	case r := <-ch:
-		return r.v, r.err, r.d
+		return r.v, r.d, r.err
 	case <-time.After(limit):
 		t.Fatalf("%s: still blocked after %v (hang)", what, limit)
 	}
@@ -53,10 +53,10 @@ func fltCall[T any](t *testing.T, limit time.Duration, what string, f func() (T,
 }
 
 // fltCallErr is fltCall for functions returning only an error.
-func fltCallErr(t *testing.T, limit time.Duration, what string, f func() error) (error, time.Duration) {
+func fltCallErr(t *testing.T, limit time.Duration, what string, f func() error) (time.Duration, error) {
 	t.Helper()
-	_, err, d := fltCall(t, limit, what, func() (struct{}, error) { return struct{}{}, f() })
-	return err, d
+	_, d, err := fltCall(t, limit, what, func() (struct{}, error) { return struct{}{}, f() })
+	return d, err
 }
 
 // fltBoundedCleanup registers f as a cleanup that may take at most limit.
@@ -263,20 +263,20 @@ func TestFaultClientAcrossServerRestart(t *testing.T) {
 	// Down: every call fails promptly, with CouldNotConnect. DoNormal comes
 	// last: a failed submission is what makes libgearman 1.1.20 lose the
 	// first job after the reconnect (§9).
-	err, d := fltCallErr(t, 3*time.Second, "Ping while down", func() error { return c.Ping([]byte("x")) })
+	d, err := fltCallErr(t, 3*time.Second, "Ping while down", func() error { return c.Ping([]byte("x")) })
 	require.ErrorIs(t, err, gearman.CouldNotConnect, "Ping while down (%v)", d)
 	require.Less(t, d, time.Second, "Ping while down must fail promptly")
-	_, err, d = fltCall(t, 3*time.Second, "JobStatus while down", func() (gearman.JobStatus, error) {
+	_, d, err = fltCall(t, 3*time.Second, "JobStatus while down", func() (gearman.JobStatus, error) {
 		return c.JobStatus("H:flt:1")
 	})
 	require.ErrorIs(t, err, gearman.CouldNotConnect, "JobStatus while down (%v)", d)
 	require.Less(t, d, time.Second, "JobStatus while down must fail promptly")
-	_, err, d = fltCall(t, 3*time.Second, "DoBackground while down", func() (string, error) {
+	_, d, err = fltCall(t, 3*time.Second, "DoBackground while down", func() (string, error) {
 		return c.DoBackground("flt-echo1", []byte("x"), "")
 	})
 	require.ErrorIs(t, err, gearman.CouldNotConnect, "DoBackground while down (%v)", d)
 	require.Less(t, d, time.Second, "DoBackground while down must fail promptly")
-	_, err, d = fltCall(t, 3*time.Second, "DoNormal while down", func() ([]byte, error) {
+	_, d, err = fltCall(t, 3*time.Second, "DoNormal while down", func() ([]byte, error) {
 		return c.DoNormal("flt-echo1", []byte("x"), "")
 	})
 	require.ErrorIs(t, err, gearman.CouldNotConnect, "DoNormal while down (%v)", d)
@@ -289,13 +289,13 @@ func TestFaultClientAcrossServerRestart(t *testing.T) {
 	fltRun(t, ew)
 	fltWaitWorkers(t, srv.Addr(), 5*time.Second, "flt-echo1")
 
-	res, err, d := fltCall(t, 5*time.Second, "first DoNormal after restart", func() ([]byte, error) {
+	res, d, err := fltCall(t, 5*time.Second, "first DoNormal after restart", func() ([]byte, error) {
 		return c.DoNormal("flt-echo1", []byte("after restart"), "")
 	})
 	require.NoError(t, err)
 	require.Equal(t, "after restart", string(res))
 	t.Logf("first DoNormal after restart took %v", d)
-	res, err, _ = fltCall(t, 5*time.Second, "second DoNormal after restart", func() ([]byte, error) {
+	res, _, err = fltCall(t, 5*time.Second, "second DoNormal after restart", func() ([]byte, error) {
 		return c.DoNormal("flt-echo1", []byte("again"), "")
 	})
 	require.NoError(t, err)
@@ -387,7 +387,7 @@ func TestFaultWorkerRunAcrossRestart(t *testing.T) {
 	require.Contains(t, before, " "+id+" ", "before the restart the id shows")
 
 	c := fltClient(t, srv.Addr())
-	res, err, _ := fltCall(t, 5*time.Second, "DoNormal before restart", func() ([]byte, error) {
+	res, _, err := fltCall(t, 5*time.Second, "DoNormal before restart", func() ([]byte, error) {
 		return c.DoNormal("flt-echo3", []byte("one"), "")
 	})
 	require.NoError(t, err)
@@ -403,7 +403,7 @@ func TestFaultWorkerRunAcrossRestart(t *testing.T) {
 	c2 := fltClient(t, srv.Addr())
 	ctx, cancel := context.WithDeadline(context.Background(), back.Add(2*time.Second))
 	defer cancel()
-	res, err, _ = fltCall(t, 4*time.Second, "DoNormal after restart", func() ([]byte, error) {
+	res, _, err = fltCall(t, 4*time.Second, "DoNormal after restart", func() ([]byte, error) {
 		return c2.DoNormalContext(ctx, "flt-echo3", []byte("two"), "")
 	})
 	require.NoError(t, err, "the worker must serve a job within 2s of gearmand's return")
@@ -460,7 +460,7 @@ func TestFaultWorkLoopAcrossRestart(t *testing.T) {
 	fltWaitWorkers(t, srv.Addr(), 5*time.Second, "flt-echo3b")
 
 	c := fltClient(t, srv.Addr())
-	res, err, _ := fltCall(t, 5*time.Second, "DoNormal before restart", func() ([]byte, error) {
+	res, _, err := fltCall(t, 5*time.Second, "DoNormal before restart", func() ([]byte, error) {
 		return c.DoNormal("flt-echo3b", []byte("one"), "")
 	})
 	require.NoError(t, err)
@@ -501,7 +501,7 @@ collect:
 		<-results
 	}
 	c2 := fltClient(t, srv.Addr())
-	res, err, d := fltCall(t, 5*time.Second, "DoNormal after restart", func() ([]byte, error) {
+	res, d, err := fltCall(t, 5*time.Second, "DoNormal after restart", func() ([]byte, error) {
 		return c2.DoNormal("flt-echo3b", []byte("two"), "")
 	})
 	require.NoError(t, err)
@@ -548,7 +548,7 @@ func TestFaultTwoServersClientFailover(t *testing.T) {
 		}
 
 		c := fltClient(t, list)
-		res, err, _ := fltCall(t, 5*time.Second, "DoNormal with both up", func() ([]byte, error) {
+		res, _, err := fltCall(t, 5*time.Second, "DoNormal with both up", func() ([]byte, error) {
 			return c.DoNormal("flt-echo4", []byte("both"), "")
 		})
 		require.NoError(t, err)
@@ -574,7 +574,7 @@ func TestFaultTwoServersClientFailover(t *testing.T) {
 // reported and the next operation still tried; a hang ends the test.
 func fltClientOps(t *testing.T, c *gearman.Client, phase string, bgSeen chan string) {
 	t.Helper()
-	res, err, d := fltCall(t, 5*time.Second, phase+": DoNormal", func() ([]byte, error) {
+	res, d, err := fltCall(t, 5*time.Second, phase+": DoNormal", func() ([]byte, error) {
 		return c.DoNormal("flt-echo4", []byte(phase+"-normal"), "")
 	})
 	if err != nil || string(res) != phase+"-normal" {
@@ -582,7 +582,7 @@ func fltClientOps(t *testing.T, c *gearman.Client, phase string, bgSeen chan str
 	}
 
 	unique := fmt.Sprintf("flt-bg-%s-%d", phase, time.Now().UnixNano())
-	h, err, d := fltCall(t, 5*time.Second, phase+": DoBackground", func() (string, error) {
+	h, d, err := fltCall(t, 5*time.Second, phase+": DoBackground", func() (string, error) {
 		return c.DoBackground("flt-bg4", []byte("x"), unique)
 	})
 	if err != nil || h == "" {
@@ -606,7 +606,7 @@ func fltClientOps(t *testing.T, c *gearman.Client, phase string, bgSeen chan str
 		require.NoError(t, err)
 		tasks = append(tasks, task)
 	}
-	err, d = fltCallErr(t, 5*time.Second, phase+": RunTasks (10 tasks)", c.RunTasks)
+	d, err = fltCallErr(t, 5*time.Second, phase+": RunTasks (10 tasks)", c.RunTasks)
 	var bad []string
 	for i, task := range tasks {
 		if task.ReturnCode() != gearman.Success || string(task.Data()) != fmt.Sprintf("%s-task-%d", phase, i) {
@@ -640,7 +640,7 @@ func TestFaultTwoServersWorkerFailover(t *testing.T) {
 		job := func(s *gearmantest.Server, what string) {
 			t.Helper()
 			c := fltClient(t, s.Addr())
-			res, err, d := fltCall(t, 5*time.Second, what, func() ([]byte, error) {
+			res, d, err := fltCall(t, 5*time.Second, what, func() ([]byte, error) {
 				return c.DoNormal("flt-both4", []byte(what), "")
 			})
 			require.NoError(t, err, "%s (%v)", what, d)
@@ -676,7 +676,7 @@ func TestFaultPersistentQueueSurvivesKill(t *testing.T) {
 		require.NoError(t, err)
 		tasks = append(tasks, task)
 	}
-	err, d := fltCallErr(t, 10*time.Second, "RunTasks (1000 background tasks)", c.RunTasks)
+	d, err := fltCallErr(t, 10*time.Second, "RunTasks (1000 background tasks)", c.RunTasks)
 	require.NoError(t, err)
 	for _, task := range tasks {
 		require.Equal(t, gearman.Success, task.ReturnCode(), task.Unique())
@@ -795,7 +795,7 @@ func fltAfterStall(t *testing.T, srv *gearmantest.Server, c *gearman.Client, a *
 		t.Fatal("worker A's stalled job never ended")
 	}
 	time.Sleep(300 * time.Millisecond) // A has sent its late result and is idle
-	res, err, d := fltCall(t, 5*time.Second, "job3, submitted once A is idle", func() ([]byte, error) {
+	res, d, err := fltCall(t, 5*time.Second, "job3, submitted once A is idle", func() ([]byte, error) {
 		return c.DoNormal("flt-timeout6", []byte("job3"), "")
 	})
 	require.NoError(t, err, "job3, submitted once A is idle (after %v)", d)
@@ -848,7 +848,7 @@ func TestFaultJobTimeoutWithRetriesFailsClient(t *testing.T) {
 	fltWaitWorkers(t, srv.Addr(), 5*time.Second, "flt-timeout6")
 
 	c := fltClient(t, srv.Addr())
-	res, err, d := fltCall(t, 6*time.Second, "DoNormal of a job that times out", func() ([]byte, error) {
+	res, d, err := fltCall(t, 6*time.Second, "DoNormal of a job that times out", func() ([]byte, error) {
 		return c.DoNormal("flt-timeout6", []byte("job1"), "")
 	})
 	require.ErrorIs(t, err, gearman.WorkFail, "result %q after %v", res, d)
@@ -868,7 +868,7 @@ func TestFaultJobStatusUnreachableNoSpin(t *testing.T) {
 	const maxCPU = 300 * time.Millisecond
 	srv := gearmantest.NewServer(t)
 	c := fltClient(t, srv.Addr())
-	st, err, _ := fltCall(t, 3*time.Second, "JobStatus with gearmand up", func() (gearman.JobStatus, error) {
+	st, _, err := fltCall(t, 3*time.Second, "JobStatus with gearmand up", func() (gearman.JobStatus, error) {
 		return c.JobStatus("H:flt:1")
 	})
 	require.NoError(t, err)
@@ -877,13 +877,13 @@ func TestFaultJobStatusUnreachableNoSpin(t *testing.T) {
 	srv.Kill()
 	// A client that never reached the server, next to one that lost it.
 	never := fltClient(t, srv.Addr())
-	_, err, d := fltCall(t, 2*time.Second, "JobStatus from a client that never connected", func() (gearman.JobStatus, error) {
+	_, d, err := fltCall(t, 2*time.Second, "JobStatus from a client that never connected", func() (gearman.JobStatus, error) {
 		return never.JobStatus("H:flt:1")
 	})
 	require.Error(t, err)
 	require.Less(t, d, time.Second, "JobStatus must fail promptly: %v", err)
 	for i := 1; i <= 2; i++ {
-		_, err, d := fltCall(t, 2*time.Second, fmt.Sprintf("JobStatus #%d with gearmand dead", i), func() (gearman.JobStatus, error) {
+		_, d, err := fltCall(t, 2*time.Second, fmt.Sprintf("JobStatus #%d with gearmand dead", i), func() (gearman.JobStatus, error) {
 			return c.JobStatus("H:flt:1")
 		})
 		require.Error(t, err, "JobStatus #%d with gearmand dead", i)
@@ -891,16 +891,16 @@ func TestFaultJobStatusUnreachableNoSpin(t *testing.T) {
 		t.Logf("JobStatus #%d with gearmand dead: %v after %v", i, err, d)
 	}
 
-	measure := func(what string, f func() error) (error, time.Duration, time.Duration) {
+	measure := func(what string, f func() error) (time.Duration, time.Duration, error) {
 		t.Helper()
 		cpu0 := fltCPU(t)
-		err, d := fltCallErr(t, 4*time.Second, what, f)
+		d, err := fltCallErr(t, 4*time.Second, what, f)
 		cpu := fltCPU(t) - cpu0
 		t.Logf("%s: %v in %v wall, %v CPU", what, err, d, cpu)
-		return err, d, cpu
+		return d, cpu, err
 	}
 	// Still dead: a call with a 1 s deadline fails; the CPU it costs stays low.
-	err, _, cpu := measure("DoNormalContext(1s) with gearmand dead", func() error {
+	_, cpu, err := measure("DoNormalContext(1s) with gearmand dead", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := c.DoNormalContext(ctx, "flt-nobody7", []byte("x"), "")
@@ -911,7 +911,7 @@ func TestFaultJobStatusUnreachableNoSpin(t *testing.T) {
 
 	// Back: a job nobody serves waits its full second, idly.
 	srv.Restart()
-	err, d, cpu = measure("DoNormalContext(1s) after restart, no worker", func() error {
+	d, cpu, err = measure("DoNormalContext(1s) after restart, no worker", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := c.DoNormalContext(ctx, "flt-nobody7", []byte("x"), "")
@@ -919,7 +919,7 @@ func TestFaultJobStatusUnreachableNoSpin(t *testing.T) {
 	})
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the call should wait for its deadline (%v)", d)
 	require.Less(t, cpu, maxCPU, "CPU used while waiting 1s for a job (spinning?)")
-	err, d, cpu = measure("DoNormalContext(1s) after restart, no worker, client that never connected", func() error {
+	d, cpu, err = measure("DoNormalContext(1s) after restart, no worker, client that never connected", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := never.DoNormalContext(ctx, "flt-nobody7", []byte("x"), "")
@@ -927,7 +927,7 @@ func TestFaultJobStatusUnreachableNoSpin(t *testing.T) {
 	})
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the call should wait for its deadline (%v)", d)
 	require.Less(t, cpu, maxCPU, "CPU used while waiting 1s for a job (spinning?)")
-	st, err, _ = fltCall(t, 3*time.Second, "JobStatus after restart", func() (gearman.JobStatus, error) {
+	st, _, err = fltCall(t, 3*time.Second, "JobStatus after restart", func() (gearman.JobStatus, error) {
 		return c.JobStatus("H:flt:1")
 	})
 	require.NoError(t, err)
@@ -948,7 +948,7 @@ func TestFaultCloseUnblocks(t *testing.T) {
 		case <-time.After(300 * time.Millisecond):
 		}
 		closed := time.Now()
-		err, _ := fltCallErr(t, time.Second, "Close while "+what+" is blocked", closeFn)
+		_, err := fltCallErr(t, time.Second, "Close while "+what+" is blocked", closeFn)
 		require.NoError(t, err)
 		select {
 		case err := <-done:
@@ -1001,7 +1001,7 @@ func TestFaultCloseUnblocks(t *testing.T) {
 			t.Fatal("gearmand never held the 100 tasks")
 		}
 		closed := time.Now()
-		err, _ := fltCallErr(t, time.Second, "Close while RunTasks is blocked", c.Close)
+		_, err := fltCallErr(t, time.Second, "Close while RunTasks is blocked", c.Close)
 		require.NoError(t, err)
 		select {
 		case err = <-done:
