@@ -82,3 +82,26 @@ func BenchmarkDoNormal(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 }
+
+// BenchmarkDoNormal1MiB runs sequential 1 MiB DoNormal calls with the
+// large-payload fix on and off (SetSendBufferFix).
+func BenchmarkDoNormal1MiB(b *testing.B) {
+	payload := make([]byte, 1<<20)
+	defer gearman.SetSendBufferFix(gearman.SendBufferFix())
+	for _, fix := range []bool{true, false} {
+		name := map[bool]string{true: "fix", false: "pinned"}[fix]
+		b.Run(name, func(b *testing.B) {
+			gearman.SetSendBufferFix(fix)
+			c := benchClient(b) // connects with this setting
+			b.SetBytes(int64(len(payload)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.DoNormal("echo", payload, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+		})
+	}
+}

@@ -8,12 +8,25 @@ package gearman
 /*
 #cgo pkg-config: gearmand
 #include "callbacks.h"
+#include "sockopt.h"
 */
 import "C"
 
 import (
 	"unsafe"
 )
+
+func init() { C.gm_sndbuf_init() }
+
+func setSendBufferFix(on bool) {
+	if on {
+		C.gm_sndbuf_fix = 1
+	} else {
+		C.gm_sndbuf_fix = 0
+	}
+}
+
+func sendBufferFix() bool { return C.gm_sndbuf_fix != 0 }
 
 func libVersion() string   { return C.GoString(C.gearman_version()) }
 func libBugReport() string { return C.GoString(C.gearman_bugreport()) }

@@ -15,3 +15,6 @@ func libVerboseName(Verbose) string { return "" }
 func errNoCgo(op string) error {
 	return newError(op, NotConnected, "libgearman-go was built without cgo: it needs CGO_ENABLED=1, a C compiler and libgearman (Debian/Ubuntu: apt-get install libgearman-dev)")
 }
+
+func setSendBufferFix(bool) {}
+func sendBufferFix() bool   { return false }
