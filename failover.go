@@ -9,11 +9,15 @@ import (
 )
 
 // libgearman 1.1.20 cannot fail over between job servers: a task goes to one
-// connection and stays there, and with the last-added server down pipelined
-// tasks are never submitted at all. A client given several servers therefore
-// keeps its libgearman object to the servers that answer a TCP connect, and
-// builds a new one when a connection fails; jobs no server acknowledged yet
-// are submitted again there.
+// connection and stays there, with the last-added server down pipelined tasks
+// are never submitted at all, and a dead idle connection to one server fails
+// a call whose job runs on another. libgearman sends every job to one server
+// anyway (the last added, while it answers). A client given several servers
+// therefore gives its libgearman object one of them, its primary: the first
+// listed that answers a TCP connect. When a connection fails it picks again
+// and builds a new object; jobs no server acknowledged yet are submitted
+// again there. A server found down is tried again after reprobeAfter, so one
+// that came back is used again.
 
 const (
 	probeTimeout  = 250 * time.Millisecond
@@ -92,8 +96,9 @@ func reachable(eps []endpoint) (up []endpoint, allUp bool) {
 // failoverState is the client's view of its servers, guarded by the client's
 // sem.
 type failoverState struct {
-	needProbe bool      // servers were added or a connection failed
-	someDown  bool      // lib leaves out a server that did not answer
+	needProbe bool      // servers were added: pick a primary
+	primary   endpoint  // the one server lib has
+	someDown  bool      // a server did not answer the last probe
 	probedAt  time.Time // last probe
 }
 
@@ -113,18 +118,27 @@ func (c *Client) multiServer() []endpoint {
 // acknowledged go back to the front of the queue, to be submitted again;
 // those a server created are lost with it and returned.
 func (c *Client) failover() (ok bool, lost []*Task) {
+	return c.pickPrimary(true)
+}
+
+// pickPrimary probes the servers and builds lib on the first that answers;
+// unless forced, only when that is not the primary already.
+func (c *Client) pickPrimary(force bool) (ok bool, lost []*Task) {
 	eps := c.multiServer()
 	if eps == nil {
 		return false, nil
 	}
 	up, allUp := reachable(eps)
+	primary := up[0]
+	if !force && primary == c.fo.primary {
+		c.fo.someDown, c.fo.probedAt = !allUp, time.Now()
+		return false, nil
+	}
 	lib, err := newClientLib()
 	if err != nil {
 		return false, nil
 	}
-	for _, ep := range up {
-		lib.addServer(ep.host, ep.port)
-	}
+	lib.addServer(primary.host, primary.port)
 
 	c.mu.Lock()
 	running := c.tasks.running
@@ -145,19 +159,20 @@ func (c *Client) failover() (ok bool, lost []*Task) {
 	c.lib = lib
 	c.exceptions = false
 	c.broken = false
-	c.fo = failoverState{someDown: !allUp, probedAt: time.Now()}
+	c.fo = failoverState{primary: primary, someDown: !allUp, probedAt: time.Now()}
 	c.setRunning(running)
 	return true, lost
 }
 
-// checkServers runs before a call: a client with several servers builds its
-// libgearman object from those that answer, at first and again a few seconds
-// after one did not, so that a server that came back is used again.
+// checkServers runs before a call: a client with several servers picks its
+// primary at first, and again a few seconds after one did not answer, so
+// that a server that came back (and is listed earlier) is used again.
 func (c *Client) checkServers() {
 	due := c.fo.needProbe || (c.fo.someDown && time.Since(c.fo.probedAt) > reprobeAfter)
 	if due {
+		force := c.fo.needProbe
 		c.fo.needProbe = false
-		if _, lost := c.failover(); len(lost) > 0 {
+		if _, lost := c.pickPrimary(force); len(lost) > 0 {
 			c.mu.Lock()
 			c.tasks.lost = append(c.tasks.lost, lost...)
 			c.mu.Unlock()
