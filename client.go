@@ -699,7 +699,7 @@ func (c *Client) hasServers() bool {
 
 // fail records and returns the error of a libgearman call that returned rc.
 func (c *Client) fail(op string, rc ReturnCode) error {
-	e := newError(op, rc, c.lib.errorText())
+	e := newError(op, rc, libMessage(c.lib.errorText(), rc))
 	c.mu.Lock()
 	c.errno = c.lib.errno()
 	c.mu.Unlock()

@@ -336,8 +336,11 @@ func TestInvalidArguments(t *testing.T) {
 		require.ErrorIs(t, err, gearman.InvalidArgument, name)
 		require.Equal(t, gearman.InvalidArgument, c.ReturnCode(), name)
 	}
-	// A 64-byte unique is the limit, and valid.
+	// GEARMAN_UNIQUE_SIZE counts the NUL: libgearman cuts a 64-byte key to 63
+	// bytes on its way to the worker, so 63 is the limit.
 	_, err := c.DoBackground("f", []byte("x"), strings.Repeat("u", 64))
+	require.ErrorIs(t, err, gearman.InvalidArgument)
+	_, err = c.DoBackground("f", []byte("x"), strings.Repeat("u", 63))
 	require.NoError(t, err)
 }
 

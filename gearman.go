@@ -58,6 +58,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Version returns the version of the linked libgearman (PHP gearman_version).
@@ -121,6 +122,16 @@ var ErrClosed = errors.New("use of a closed Client or Worker")
 // ErrJobDone is the cause of the errors of a Job used after its WorkerFunc
 // returned, or after a grabbed job was completed: libgearman freed it.
 var ErrJobDone = errors.New("job is no longer valid: its function returned or it was completed")
+
+// libMessage returns libgearman's last error text if it is about rc.
+// libgearman leaves the text of an earlier failure in place when a call fails
+// without recording one, and that text would describe something else.
+func libMessage(text string, rc ReturnCode) string {
+	if strings.Contains(text, rc.String()) {
+		return text
+	}
+	return ""
+}
 
 func closedError(op string) error { return wrapError(op, InvalidArgument, ErrClosed) }
 

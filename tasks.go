@@ -168,7 +168,7 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 					continue
 				}
 			}
-			e := newError(op, rc, c.lib.errorText())
+			e := newError(op, rc, libMessage(c.lib.errorText(), rc))
 			if lost := c.abandonAll(rc); len(lost) > 0 {
 				e.Msg += "; " + describeLost(lost)
 			}

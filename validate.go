@@ -12,8 +12,10 @@ func validateJob(op, function string, workload []byte, unique string) error {
 	if len(workload) == 0 {
 		return newError(op, InvalidArgument, "invalid workload: empty")
 	}
-	if len(unique) > UniqueSize {
-		return newError(op, InvalidArgument, "unique key longer than 64 bytes")
+	// GEARMAN_UNIQUE_SIZE (64) counts the terminating NUL: a 64-byte key
+	// reaches the worker cut to 63 bytes, so it is refused here.
+	if len(unique) >= UniqueSize {
+		return newError(op, InvalidArgument, "unique key longer than 63 bytes")
 	}
 	if hasNUL(unique) {
 		return newError(op, InvalidArgument, "unique key holds a NUL byte")

@@ -349,13 +349,20 @@ func (w *Worker) Register(function string, timeout int) error {
 	if err := validateFunction(op, function, timeout); err != nil {
 		return w.record(err)
 	}
-	err := w.withLib(op, func(lib workerLib) ReturnCode { return lib.register(function, timeout) })
-	if err == nil {
-		w.mu.Lock()
-		w.registered[function] = timeout
-		w.mu.Unlock()
+	if err := w.acquire(contextBackground, op); err != nil {
+		return err
 	}
-	return err
+	defer w.release()
+	if w.redefine(function, timeout, nil) {
+		return w.succeed(Success)
+	}
+	if rc := w.lib.register(function, timeout); rc != Success {
+		return w.fail(op, rc)
+	}
+	w.mu.Lock()
+	w.registered[function] = timeout
+	w.mu.Unlock()
+	return w.succeed(Success)
 }
 
 // Unregister tells the servers this worker no longer runs function (PHP
@@ -402,7 +409,7 @@ func (f *workerFunction) retire() {
 // AddFunction registers fn to run jobs of function (PHP addFunction); context
 // is passed to every call. timeout > 0 is the job timeout in milliseconds
 // (gearmand raises anything below 1000 to 1000). Adding a name again replaces
-// its function and context.
+// its function, context and timeout.
 func (w *Worker) AddFunction(function string, fn WorkerFunc, context any, timeout int) error {
 	const op = "AddFunction"
 	if err := validateFunction(op, function, timeout); err != nil {
@@ -415,30 +422,55 @@ func (w *Worker) AddFunction(function string, fn WorkerFunc, context any, timeou
 		return err
 	}
 	defer w.release()
+	if w.redefine(function, timeout, func(f *workerFunction) { f.fn, f.ctx = fn, context }) {
+		return w.succeed(Success)
+	}
+	f := &workerFunction{name: function, fn: fn, ctx: context, timeout: timeout}
 	w.mu.Lock()
-	f := w.funcs[function]
+	_, registered := w.registered[function]
+	if registered {
+		// Known to libgearman without a function: rebuild rather than add
+		// a second entry for the name.
+		delete(w.registered, function)
+		w.funcs[function] = f
+		w.broken = true
+	}
 	w.mu.Unlock()
-	if f != nil {
+	if !registered {
+		if rc := w.lib.define(function, timeout, f); rc != Success {
+			return w.fail(op, rc)
+		}
+		w.mu.Lock()
+		w.funcs[function] = f
+		w.mu.Unlock()
+	}
+	return w.succeed(Success)
+}
+
+// redefine updates what the worker already knows of name: its function
+// (through update, if it has one) and its timeout. It reports whether name
+// was known. libgearman keeps one entry per definition, and two entries for a
+// name send CAN_DO and CANT_DO in an order the server cannot follow, so a
+// changed timeout rebuilds the worker (release) instead.
+func (w *Worker) redefine(name string, timeout int, update func(*workerFunction)) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if f := w.funcs[name]; f != nil {
 		f.mu.Lock()
-		f.fn, f.ctx = fn, context
-		same := f.timeout == timeout
+		if update != nil {
+			update(f)
+		}
+		w.broken = w.broken || f.timeout != timeout
 		f.timeout = timeout
 		f.mu.Unlock()
-		// Only a changed timeout needs the servers told again; both
-		// libgearman entries then lead to f.
-		if same {
-			return w.succeed(Success)
-		}
-	} else {
-		f = &workerFunction{name: function, fn: fn, ctx: context, timeout: timeout}
+		return true
 	}
-	if rc := w.lib.define(function, timeout, f); rc != Success {
-		return w.fail(op, rc)
+	if old, ok := w.registered[name]; ok {
+		w.broken = w.broken || old != timeout
+		w.registered[name] = timeout
+		return true
 	}
-	w.mu.Lock()
-	w.funcs[function] = f
-	w.mu.Unlock()
-	return w.succeed(Success)
+	return false
 }
 
 func validateFunction(op, function string, timeout int) error {
@@ -703,7 +735,7 @@ func (w *Worker) fail(op string, rc ReturnCode) error {
 	if isConnectionError(rc) && rc != UnexpectedPacket {
 		w.broken = true
 	}
-	e := newError(op, rc, w.lib.errorText())
+	e := newError(op, rc, libMessage(w.lib.errorText(), rc))
 	w.mu.Lock()
 	w.errno = w.lib.errno()
 	w.mu.Unlock()
