@@ -23,8 +23,8 @@ func TestWorkerFunctionHandlesAreReleased(t *testing.T) {
 		require.NoError(t, w.AddFunction(name, fn, nil, 0))
 	}
 	require.NoError(t, w.AddFunction("a", fn, nil, 5000)) // new timeout: the worker is rebuilt, 3 handles for 3
-	require.NoError(t, w.Unregister("b"))                  // libgearman keeps b's entry until it is freed
-	clone, err := w.Clone()                                // a and c
+	require.NoError(t, w.Unregister("b"))                 // libgearman keeps b's entry until it is freed
+	clone, err := w.Clone()                               // a and c
 	require.NoError(t, err)
 	require.Equal(t, before+3+2, liveHandles.Load())
 
