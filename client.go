@@ -213,16 +213,21 @@ func (c *Client) SetData(v any) error { return c.SetContext(v) }
 // AddServer adds a job server (PHP addServer); "" and 0 mean localhost and
 // port 4730. The host is resolved now and connected to on first use.
 func (c *Client) AddServer(host string, port int) error {
-	if port < 0 || port > 65535 {
-		return c.record(newError("AddServer", InvalidArgument, "port out of range"))
+	s := serverSpec{host: host, port: port}
+	if err := s.validate("AddServer"); err != nil {
+		return c.record(err)
 	}
-	return c.addServerSpec("AddServer", serverSpec{host: host, port: port})
+	return c.addServerSpec("AddServer", s)
 }
 
 // AddServers adds a comma-separated list of host[:port] job servers (PHP
 // addServers).
 func (c *Client) AddServers(servers string) error {
-	return c.addServerSpec("AddServers", serverSpec{list: servers, multi: true})
+	s := serverSpec{list: servers, multi: true}
+	if err := s.validate("AddServers"); err != nil {
+		return c.record(err)
+	}
+	return c.addServerSpec("AddServers", s)
 }
 
 func (c *Client) addServerSpec(op string, s serverSpec) error {
@@ -361,7 +366,8 @@ func (c *Client) Echo(workload []byte) error { return c.Ping(workload) }
 // its final result, as in PHP. A job that fails returns an error matching
 // WorkFail; one whose worker raised an exception returns an error matching
 // WorkException whose message is the exception text. unique "" lets
-// libgearman make one up.
+// libgearman make one up; "#", by libgearman's convention, makes the unique
+// key a hash of the workload, so that jobs with equal workloads coalesce.
 func (c *Client) DoNormal(function string, workload []byte, unique string) ([]byte, error) {
 	return c.DoNormalContext(context.Background(), function, workload, unique)
 }

@@ -127,7 +127,9 @@ var ErrJobDone = errors.New("job is no longer valid: its function returned or it
 // libgearman leaves the text of an earlier failure in place when a call fails
 // without recording one, and that text would describe something else.
 func libMessage(text string, rc ReturnCode) string {
-	if strings.Contains(text, rc.String()) {
+	// libgearman writes "function(GEARMAN_CODE) message"; match the whole
+	// name, as GEARMAN_NO_REGISTERED_FUNCTION is a prefix of another.
+	if strings.Contains(text, "("+rc.String()+")") {
 		return text
 	}
 	return ""

@@ -1,6 +1,9 @@
 package gearman
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // validateJob checks a job's arguments before anything reaches libgearman, so
 // that each mistake gets a clear InvalidArgument error. PHP truncates names at
@@ -36,3 +39,32 @@ func validateFunctionName(op, function string) error {
 }
 
 func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// validate checks what libgearman would otherwise take silently: a port out
+// of range (libgearman keeps its low 16 bits) or a NUL in a host (it cuts the
+// name there).
+func (s serverSpec) validate(op string) error {
+	hosts := []serverSpec{s}
+	if s.multi {
+		hosts = hosts[:0]
+		for _, item := range strings.Split(s.list, ",") {
+			host, port, found := strings.Cut(strings.TrimSpace(item), ":")
+			p := 0
+			if found {
+				// Not a number: libgearman's own answer is Getaddrinfo, as
+				// in PHP.
+				p, _ = strconv.Atoi(port)
+			}
+			hosts = append(hosts, serverSpec{host: host, port: p})
+		}
+	}
+	for _, h := range hosts {
+		switch {
+		case h.port < 0 || h.port > 65535:
+			return newError(op, InvalidArgument, "port out of range: "+strconv.Itoa(h.port))
+		case hasNUL(h.host):
+			return newError(op, InvalidArgument, "host name holds a NUL byte")
+		}
+	}
+	return nil
+}

@@ -30,21 +30,24 @@ func newIdleClock(ctx context.Context, timeout int) idleClock {
 
 func (k *idleClock) progress() { k.last = time.Now() }
 
+// Times are compared in whole milliseconds: a timeout near math.MaxInt
+// would overflow a time.Duration.
+
 func (k *idleClock) expired() bool {
-	return k.timeout >= 0 && time.Since(k.last) >= time.Duration(k.timeout)*time.Millisecond
+	return k.timeout >= 0 && time.Since(k.last).Milliseconds() >= int64(k.timeout)
 }
 
 // sliceOf returns how long, in ms, the next wait may last: at most max, and
 // at least 1 (libgearman must never be given 0).
 func (k *idleClock) sliceOf(max int) int {
-	s := time.Duration(max) * time.Millisecond
+	s := int64(max)
 	if k.timeout >= 0 {
-		s = min(s, time.Duration(k.timeout)*time.Millisecond-time.Since(k.last))
+		s = min(s, int64(k.timeout)-time.Since(k.last).Milliseconds())
 	}
 	if k.hasDeadline {
-		s = min(s, time.Until(k.deadline))
+		s = min(s, time.Until(k.deadline).Milliseconds())
 	}
-	return max1(int(s.Milliseconds()))
+	return max1(int(s))
 }
 
 func max1(ms int) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -301,16 +302,21 @@ func (w *Worker) SetId(id string) error {
 
 // AddServer adds a job server (PHP addServer); "" and 0 mean localhost:4730.
 func (w *Worker) AddServer(host string, port int) error {
-	if port < 0 || port > 65535 {
-		return w.record(newError("AddServer", InvalidArgument, "port out of range"))
+	s := serverSpec{host: host, port: port}
+	if err := s.validate("AddServer"); err != nil {
+		return w.record(err)
 	}
-	return w.addServerSpec("AddServer", serverSpec{host: host, port: port})
+	return w.addServerSpec("AddServer", s)
 }
 
 // AddServers adds a comma-separated list of host[:port] job servers (PHP
 // addServers).
 func (w *Worker) AddServers(servers string) error {
-	return w.addServerSpec("AddServers", serverSpec{list: servers, multi: true})
+	s := serverSpec{list: servers, multi: true}
+	if err := s.validate("AddServers"); err != nil {
+		return w.record(err)
+	}
+	return w.addServerSpec("AddServers", s)
 }
 
 func (w *Worker) addServerSpec(op string, s serverSpec) error {
@@ -477,8 +483,8 @@ func validateFunction(op, function string, timeout int) error {
 	if err := validateFunctionName(op, function); err != nil {
 		return err
 	}
-	if timeout < 0 {
-		return newError(op, InvalidArgument, "timeout must be 0 (none) or more")
+	if timeout < 0 || timeout > math.MaxUint32 {
+		return newError(op, InvalidArgument, "timeout must be 0 (none) to 4294967295 ms")
 	}
 	return nil
 }

@@ -7,8 +7,9 @@
 #   3. staticcheck    ./...
 #   4. !cgo build     CGO_ENABLED=0 go build ./... (the fallback must compile),
 #                     and its test: constructors say cgo and libgearman are needed
-#   5. go test -race  the suite, with the race detector
-#   6. cgocheck2      the suite again with GOEXPERIMENT=cgocheck2 (strict cgo pointer checks)
+#   5. go test -race  the suite, with the race detector (fuzz seed corpora included)
+#   6. fuzz           each fuzz target for a short fixed time (go test -fuzz -fuzztime 10s)
+#   7. cgocheck2      the suite again with GOEXPERIMENT=cgocheck2 (strict cgo pointer checks)
 #
 # `scripts/test.sh lint` runs steps 1-3 only (make lint).
 #
@@ -72,6 +73,10 @@ CGO_ENABLED=0 go test -count=1 -run 'WithoutCgo' .
 
 step "go test -race -count=1 -timeout $TEST_TIMEOUT ./..."
 go test -race -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
+
+step "go test -fuzz, 10s per target   (fuzz, short and fixed time)"
+go test -run '^$' -fuzz '^FuzzWorkloadRoundTrip$' -fuzztime 10s .
+go test -run '^$' -fuzz '^FuzzArgumentValidation$' -fuzztime 10s .
 
 step "GOEXPERIMENT=cgocheck2 go test -count=1 -timeout $TEST_TIMEOUT ./..."
 GOEXPERIMENT=cgocheck2 go test -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
