@@ -75,8 +75,8 @@ step "go test -race -count=1 -timeout $TEST_TIMEOUT ./..."
 go test -race -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
 
 step "go test -fuzz, 10s per target   (fuzz, short and fixed time)"
-go test -run '^$' -fuzz '^FuzzWorkloadRoundTrip$' -fuzztime 10s .
-go test -run '^$' -fuzz '^FuzzArgumentValidation$' -fuzztime 10s .
+go test -run '^$' -fuzz '^FuzzWorkloadRoundTrip$' -fuzztime 10s -fuzzminimizetime 5s .
+go test -run '^$' -fuzz '^FuzzArgumentValidation$' -fuzztime 10s -fuzzminimizetime 5s .
 
 step "GOEXPERIMENT=cgocheck2 go test -count=1 -timeout $TEST_TIMEOUT ./..."
 GOEXPERIMENT=cgocheck2 go test -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
