@@ -117,7 +117,7 @@ func (j *Job) SetReturn(rc ReturnCode) error {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.lib == nil {
+	if j.lib == nil || j.done {
 		return wrapError("Job.SetReturn", InvalidArgument, ErrJobDone)
 	}
 	j.ret = rc
@@ -202,11 +202,10 @@ func (j *Job) send(op string, terminal bool, call func(jobLib) ReturnCode) error
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.lib == nil {
+	// Either way the job is over for its user: the client may even have its
+	// result before the WorkerFunc's goroutine has finished returning.
+	if j.lib == nil || j.done {
 		return wrapError(op, InvalidArgument, ErrJobDone)
-	}
-	if j.done {
-		return newError(op, InvalidArgument, "the job was already completed")
 	}
 	rc := call(j.lib)
 	j.ret = rc
