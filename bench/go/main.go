@@ -1,0 +1,271 @@
+// Command go is the Go side of the libgearman-go side-by-side benchmark
+// (bench/run.sh): the same scenarios as bench/c/gearbench.c, through the Go
+// binding.
+//
+//	go build -o gobench ./bench/go
+//	gobench worker HOST PORT
+//	gobench client HOST PORT SCENARIO N SIZE
+//
+// The worker registers "echo" with AddFunction (the result is the job's
+// workload) and serves with Run until SIGTERM or SIGINT. The client runs one
+// scenario and prints one line, jobs_per_sec=<float> [drained_per_sec=<float>]:
+//
+//	W1  N sequential DoNormal
+//	W2  N AddTask, then one RunTasks
+//	W3  N sequential DoBackground (submit rate), then the rate until drained
+//	W4  N AddTaskBackground, then one RunTasks (submit rate), then drained
+//	W5  N sequential DoNormal (use SIZE=1048576)
+//
+// The line also carries cpu_sec=<float>: this process's user+system CPU time
+// over the timed part (up to "drained" where there is one).
+//
+// "Drained" polls the admin "status" command over a plain TCP connection
+// until the echo function's queue (total, running jobs included) is 0; its
+// rate is N / (time from the first submission to that point). Every result is
+// checked; a wrong or missing one makes the program exit non-zero without
+// printing a rate.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/libgearman-go/gearman"
+)
+
+const function = "echo"
+
+func main() {
+	args := os.Args[1:]
+	switch {
+	case len(args) == 3 && args[0] == "worker":
+		port := atoi(args[2])
+		if err := runWorker(args[1], port); err != nil {
+			fatalf("worker: %v", err)
+		}
+	case len(args) == 6 && args[0] == "client":
+		port, n, size := atoi(args[2]), atoi(args[4]), atoi(args[5])
+		if n < 1 || size < 0 {
+			usage()
+		}
+		if err := runClient(args[1], port, args[3], n, size); err != nil {
+			fatalf("client %s: %v", args[3], err)
+		}
+	default:
+		usage()
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: gobench worker HOST PORT\n       gobench client HOST PORT SCENARIO N SIZE")
+	os.Exit(2)
+}
+
+func fatalf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "gobench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		usage()
+	}
+	return n
+}
+
+// ---- worker ----
+
+func runWorker(host string, port int) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	w, err := gearman.NewWorker()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.AddServer(host, port); err != nil {
+		return err
+	}
+	echo := func(job *gearman.Job, _ any) ([]byte, error) { return job.Workload(), nil }
+	if err := w.AddFunction(function, echo, nil, 0); err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// ---- client ----
+
+func runClient(host string, port int, scenario string, n, size int) error {
+	payload := bytes.Repeat([]byte{'x'}, size)
+	c, err := gearman.NewClient()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.AddServer(host, port); err != nil {
+		return err
+	}
+	// Warm-up, not timed: connects, and proves the worker answers.
+	if err := doOne(c, payload[:min(size, 100)]); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+
+	cpu0 := cpuSec()
+	var (
+		start = time.Now()
+		end   time.Time
+		drain bool
+	)
+	switch scenario {
+	case "W1", "W5":
+		for range n {
+			if err := doOne(c, payload); err != nil {
+				return err
+			}
+		}
+		end = time.Now()
+	case "W2":
+		completed, bad := 0, 0
+		if err := c.SetCompleteCallback(func(t *gearman.Task, _ any) error {
+			completed++
+			if !bytes.Equal(t.Data(), payload) {
+				bad++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := c.SetFailCallback(func(*gearman.Task, any) error { bad++; return nil }); err != nil {
+			return err
+		}
+		for range n {
+			if _, err := c.AddTask(function, payload, nil, ""); err != nil {
+				return err
+			}
+		}
+		if err := c.RunTasks(); err != nil {
+			return err
+		}
+		end = time.Now()
+		if completed != n || bad != 0 {
+			return fmt.Errorf("completed %d of %d, %d bad", completed, n, bad)
+		}
+	case "W3":
+		for range n {
+			if _, err := c.DoBackground(function, payload, ""); err != nil {
+				return err
+			}
+		}
+		end = time.Now()
+		drain = true
+	case "W4":
+		created := 0
+		if err := c.SetCreatedCallback(func(*gearman.Task, any) error { created++; return nil }); err != nil {
+			return err
+		}
+		for range n {
+			if _, err := c.AddTaskBackground(function, payload, nil, ""); err != nil {
+				return err
+			}
+		}
+		if err := c.RunTasks(); err != nil {
+			return err
+		}
+		end = time.Now()
+		if created != n {
+			return fmt.Errorf("created %d of %d", created, n)
+		}
+		drain = true
+	default:
+		return fmt.Errorf("unknown scenario")
+	}
+
+	rate := float64(n) / end.Sub(start).Seconds()
+	if !drain {
+		fmt.Printf("jobs_per_sec=%.3f cpu_sec=%.3f\n", rate, cpuSec()-cpu0)
+		return nil
+	}
+	drained, err := waitDrained(host, port)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("jobs_per_sec=%.3f drained_per_sec=%.3f cpu_sec=%.3f\n",
+		rate, float64(n)/drained.Sub(start).Seconds(), cpuSec()-cpu0)
+	return nil
+}
+
+// cpuSec returns the user+system CPU time of the process so far.
+func cpuSec() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func doOne(c *gearman.Client, payload []byte) error {
+	res, err := c.DoNormal(function, payload, "")
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(res, payload) {
+		return fmt.Errorf("wrong result: %d bytes for %d", len(res), len(payload))
+	}
+	return nil
+}
+
+// waitDrained polls gearmand's admin "status" until the echo queue is empty,
+// and returns that moment.
+func waitDrained(host string, port int) (time.Time, error) {
+	conn, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	for {
+		q, err := adminQueue(conn, r)
+		t := time.Now()
+		if err != nil {
+			return t, err
+		}
+		if q == 0 {
+			return t, nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// adminQueue returns the "total" column of the echo function in gearmand's
+// status reply (0 when it is not listed).
+func adminQueue(conn net.Conn, r *bufio.Reader) (int, error) {
+	if _, err := conn.Write([]byte("status\r\n")); err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return 0, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "." {
+			return total, nil
+		}
+		if f := strings.Split(line, "\t"); len(f) >= 2 && f[0] == function {
+			if total, err = strconv.Atoi(f[1]); err != nil {
+				return 0, fmt.Errorf("status line %q: %w", line, err)
+			}
+		}
+	}
+}
