@@ -17,7 +17,7 @@ ifeq ($(origin GEARMAND),undefined)
   endif
 endif
 
-.PHONY: help setup demo test lint generate
+.PHONY: help setup demo test lint generate bench
 
 help:
 	@echo 'make demo      install what is missing, then run the reverse worker and client'
@@ -26,6 +26,7 @@ help:
 	@echo '               CGO_ENABLED=0 go build, go test -race, go test with cgocheck2'
 	@echo 'make lint      gofmt, go vet, staticcheck only'
 	@echo 'make generate  go generate ./...'
+	@echo 'make bench     C, Go and PHP side by side (bench/run.sh; docs/benchmarks.md)'
 	@echo 'make setup     only install what is missing (scripts/setup.sh)'
 
 setup:
@@ -42,3 +43,9 @@ lint: setup
 
 generate:
 	go generate ./...
+
+# The C / Go / PHP benchmark (bench/run.sh): writes docs/benchmarks.md and
+# docs/benchmarks.svg. BENCH_SCALE, BENCH_RUNS, BENCH_ONLY and BENCH_IMPLS
+# scale it down (see the script's header).
+bench: setup
+	@bash bench/run.sh
