@@ -28,7 +28,6 @@ type Worker struct {
 	sem    chan struct{} // guards lib; a channel so waits honour a context
 	closed atomic.Bool
 	lib    workerLib
-	poll   int // guarded by sem: the next wait for a job, in ms
 
 	broken bool // guarded by sem: a connection failed, rebuild lib
 
@@ -97,7 +96,6 @@ func NewWorker() (*Worker, error) {
 		grabbed:    make(map[*Job]struct{}),
 		timeout:    -1,
 		options:    lib.options() &^ WorkerAllocated,
-		poll:       workSliceMs,
 	}, nil
 }
 
@@ -510,14 +508,10 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 	}
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
-		rc := w.lib.work(clock.sliceOf(w.poll))
+		rc := w.lib.work(clock.sliceOf(workSliceMs))
 		if rc != Timeout {
-			if rc == Success {
-				w.poll = busyPollMs
-			}
 			return w.check(op, rc)
 		}
-		w.poll = min(2*w.poll, workSliceMs)
 		switch {
 		case ctx.Err() != nil:
 			return w.record(contextError(op, ctx.Err()))
@@ -530,13 +524,7 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 }
 
 // workSliceMs bounds each wait for a job; each slice costs one GRAB_JOB.
-// Right after a job the worker waits only busyPollMs, doubling from there:
-// while jobs keep coming, asking again is quicker than sleeping until
-// gearmand's NOOP wakes it (PRE_SLEEP, NOOP, GRAB_JOB: a round trip more).
-const (
-	workSliceMs = 200
-	busyPollMs  = 1
-)
+const workSliceMs = 200
 
 // GrabJob waits for one job and returns it without running any function
 // (PHP grabJob). The caller completes it with SendComplete, SendFail or
