@@ -259,7 +259,7 @@ start_worker() {
 	track "$WPID"
 	for ((i = 0; i < 200; i++)); do
 		kill -0 "$WPID" 2>/dev/null || break
-		workers=$(admin "$PORT" status | awk -F'\t' '$1 == "echo" { print $4 }')
+		workers=$(admin "$PORT" status | awk -F'\t' '$1 == "echo" { print $4 }') || workers=""
 		[[ -n $workers && $workers -ge 1 ]] && return 0
 		sleep 0.05
 	done
@@ -530,7 +530,7 @@ report() {
 
 	echo
 	echo "jobs/s: median [min–max]; ratios are of medians"
-	grep -h '^# worker: ' "$@" | sort -u | sed 's/^# worker: /NOTE: /'
+	{ grep -h '^# worker: ' "$@" || true; } | sort -u | sed 's/^# worker: /NOTE: /'
 	echo
 	printf '%s' "$md_table"
 	echo
