@@ -69,14 +69,8 @@ func waitForWorker(t testing.TB, srv *gearmantest.Server, funcs map[string]gearm
 }
 
 func statusHasWorker(status, function string) bool {
-	for _, line := range splitLines(status) {
-		var name string
-		var total, running, workers int
-		if n, _ := sscanStatus(line, &name, &total, &running, &workers); n == 4 && name == function && workers > 0 {
-			return true
-		}
-	}
-	return false
+	_, _, workers, ok := functionStatus(status, function)
+	return ok && workers > 0
 }
 
 func echo(job *gearman.Job, _ any) ([]byte, error) { return job.Workload(), nil }

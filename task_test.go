@@ -337,14 +337,8 @@ func TestRunTasksContextCancel(t *testing.T) {
 }
 
 func containsQueued(status, function string) bool {
-	for _, line := range splitLines(status) {
-		var name string
-		var total, running, workers int
-		if n, _ := sscanStatus(line, &name, &total, &running, &workers); n == 4 && name == function && total > 0 {
-			return true
-		}
-	}
-	return false
+	total, _, _, ok := functionStatus(status, function)
+	return ok && total > 0
 }
 
 func TestRunTasksWithNothingAdded(t *testing.T) {
