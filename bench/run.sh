@@ -449,8 +449,8 @@ aggregate() {
 # cpu_table: data lines on stdin -> a markdown table of wall and CPU time per
 # job (medians over the runs).
 cpu_table() {
-	echo "| scenario | impl | wall µs/job | client CPU µs/job | worker CPU µs/job | gearmand CPU µs/job | CPU $CPU_SERVER busy (worker+gearmand) | CPU $CPU_CLIENT busy (client) | other processes |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| scenario | impl | wall µs/job | client CPU µs/job | worker CPU µs/job | gearmand CPU µs/job | CPU $CPU_SERVER busy (worker+gearmand) | CPU $CPU_CLIENT busy (client) | other processes | steal |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	awk -F'\t' -v OFS='\t' "$AWK_STATS"'
 		$6 != "FAIL" && $10 != "" {
 			k = $1 OFS $2
@@ -458,19 +458,19 @@ cpu_table() {
 			c = ++cnt[k]
 			rate = ($7 != "") ? $7 : $6
 			wall[k, c] = 1e6 / rate; cl[k, c] = $10 * 1e6 / $4
-			wk[k, c] = $11 * 1e6 / $4; gd[k, c] = $12 * 1e6 / $4; ot[k, c] = $14 + 0
+			wk[k, c] = $11 * 1e6 / $4; gd[k, c] = $12 * 1e6 / $4; ot[k, c] = $14 + 0; st[k, c] = $15 + 0
 		}
 		function col(a, k, c,    j) { for (j = 1; j <= c; j++) v[j] = a[k, j]; stats(v, c); return med }
 		END {
 			for (i = 1; i <= m; i++) {
 				k = order[i]; c = cnt[k]
 				w = col(wall, k, c); x = col(cl, k, c); y = col(wk, k, c); z = col(gd, k, c)
-				print k, w, x, y, z, (y + z) / w * 100, x / w * 100, col(ot, k, c)
+				print k, w, x, y, z, (y + z) / w * 100, x / w * 100, col(ot, k, c), col(st, k, c)
 			}
 		}' | sort -t$'\t' -k1,1 -s |
-		while IFS=$'\t' read -r scen impl w x y z b0 b1 ot; do
-			printf '| %s | %s | %.0f | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% |\n' \
-				"$scen" "$(impl_name "$impl")" "$w" "$x" "$y" "$z" "$b0" "$b1" "$ot"
+		while IFS=$'\t' read -r scen impl w x y z b0 b1 ot st; do
+			printf '| %s | %s | %.0f | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n' \
+				"$scen" "$(impl_name "$impl")" "$w" "$x" "$y" "$z" "$b0" "$b1" "$ot" "$st"
 		done
 }
 
@@ -576,8 +576,9 @@ Time per job, medians over the runs (W3 and W4: until drained). CPU times are
 the client's own (getrusage over the timed part) and, from \`/proc\`, the
 worker's and gearmand's over the client's whole run. "Busy" is CPU time over
 wall time: near 100% means that CPU is the bottleneck. "Other processes" is
-what the rest of the machine used meanwhile, in % of all its CPUs (a shared
-machine: anything well above 0 disturbed the run).
+what the rest of the machine used meanwhile, in % of all its CPUs, and
+"steal" the time the hypervisor gave to other guests (a shared machine:
+anything well above 0 in either disturbed the run).
 
 $cpu
 
@@ -614,7 +615,7 @@ EOF
 		cat "$ROOT/bench/notes.md"
 	fi
 	echo
-	echo "## Raw runs (jobs/s; drained in brackets; in braces the 1-minute load average at the start and the other processes' CPU share during the run)"
+	echo "## Raw runs (jobs/s; drained in brackets; in braces the 1-minute load average at the start, the other processes' CPU share and the steal time during the run)"
 	echo
 	echo '| scenario | impl | N | runs |'
 	echo '|---|---|---:|---|'
@@ -622,7 +623,7 @@ EOF
 			k = $1 " | " $2 " | " $4
 			if (!(k in c)) order[++m] = k
 			v = ($6 == "FAIL") ? "FAIL(" $9 ")" : $6 ($7 != "" ? " [" $7 "]" : "")
-			if ($13 != "") v = v " {" $13 ($14 != "" ? ", " $14 "%" : "") "}"
+			if ($13 != "") v = v " {" $13 ($14 != "" ? ", " $14 "%" : "") ($15 != "" ? ", steal " $15 "%" : "") "}"
 			s[k] = (c[k]++ ? s[k] ", " : "") v
 		}
 		END { for (i = 1; i <= m; i++) print "| " order[i] " | " s[order[i]] " |" }'
