@@ -34,6 +34,9 @@ type clientLib interface {
 	// packets counts the packets the client's tasks received: progress.
 	packets() uint64
 	echo(data []byte, timeoutMs int) ReturnCode
+	// setLog sends libgearman's log lines up to verbosity v to the logSink
+	// behind h; h 0 stops them.
+	setLog(h handle, v Verbose)
 }
 
 // taskRequest describes a task to add. For status kinds, key is the job
@@ -118,6 +121,7 @@ type workerLib interface {
 	grabJob(timeoutMs int) (jobLib, ReturnCode)
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode
+	setLog(h handle, v Verbose)
 }
 
 // jobLib is one gearman_job_st, valid while its worker function runs (or, for

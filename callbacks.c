@@ -282,3 +282,28 @@ gearman_job_st *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
   gearman_worker_set_timeout(worker, gm_clamp_timeout(timeout_ms));
   return gearman_worker_grab_job(worker, NULL, ret);
 }
+
+// Logging. libgearman formats each line into a stack buffer and calls the hook
+// from inside whatever call failed, on the calling thread; the line is copied
+// into Go before the hook returns. A handle travels as the hook's context
+// pointer: an integer, never a Go pointer.
+static void gm_on_log(const char *line, gearman_verbose_t verbose, void *context) {
+  if (line == NULL || context == NULL) return;
+  goLog((uintptr_t)context, (char *)line, (int)verbose);
+}
+
+void gm_client_set_log(gearman_client_st *client, uintptr_t handle, int verbose) {
+  if (handle == 0) {
+    gearman_client_set_log_fn(client, NULL, NULL, GEARMAN_VERBOSE_NEVER);
+    return;
+  }
+  gearman_client_set_log_fn(client, gm_on_log, (void *)handle, (gearman_verbose_t)verbose);
+}
+
+void gm_worker_set_log(gearman_worker_st *worker, uintptr_t handle, int verbose) {
+  if (handle == 0) {
+    gearman_worker_set_log_fn(worker, NULL, NULL, GEARMAN_VERBOSE_NEVER);
+    return;
+  }
+  gearman_worker_set_log_fn(worker, gm_on_log, (void *)handle, (gearman_verbose_t)verbose);
+}

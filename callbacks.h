@@ -101,4 +101,9 @@ gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms);
 gearman_job_st *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
                                    gearman_return_t *ret);
 
+// Logging: libgearman's log hook, forwarded to the Go logger whose
+// cgo.Handle is handle; 0 removes the hook.
+void gm_client_set_log(gearman_client_st *client, uintptr_t handle, int verbose);
+void gm_worker_set_log(gearman_worker_st *worker, uintptr_t handle, int verbose);
+
 #endif

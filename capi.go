@@ -138,6 +138,10 @@ func (c *cClient) setNonBlocking(on bool) {
 	}
 }
 
+func (c *cClient) setLog(h handle, v Verbose) {
+	C.gm_client_set_log(c.p, C.uintptr_t(h), C.int(v))
+}
+
 func (c *cClient) packets() uint64 { return uint64(C.gm_client_packets(c.p)) }
 
 func (c *cClient) runTasks(timeoutMs int) ReturnCode {
@@ -262,6 +266,10 @@ func (w *cWorker) addOptions(o WorkerOptions) {
 }
 func (w *cWorker) removeOptions(o WorkerOptions) {
 	C.gearman_worker_remove_options(w.p, C.gearman_worker_options_t(o))
+}
+
+func (w *cWorker) setLog(h handle, v Verbose) {
+	C.gm_worker_set_log(w.p, C.uintptr_t(h), C.int(v))
 }
 
 func (w *cWorker) setIdentifier(id string) ReturnCode {

@@ -22,6 +22,7 @@ type Client struct {
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
+	log        logSink // SetLogger's logger, installed in every lib
 
 	// mu guards the plain state below, readable from callbacks while a call
 	// holds sem.
@@ -55,6 +56,7 @@ func NewClient() (*Client, error) {
 		return nil, err
 	}
 	return &Client{
+		log:     logSink{side: "client"},
 		sem:     make(chan struct{}, 1),
 		lib:     lib,
 		timeout: -1,
@@ -77,6 +79,7 @@ func (c *Client) Close() error {
 		c.lib.free()
 		c.lib = nil
 	}
+	c.log.close()
 	<-c.sem
 	return nil
 }
@@ -96,6 +99,8 @@ func (c *Client) Clone() (*Client, error) {
 	n.timeout, n.options, n.context = c.timeout, c.options, c.context
 	n.tasks.callbacks = c.tasks.callbacks
 	c.mu.Unlock()
+	n.log.logger.Store(c.log.logger.Load())
+	n.log.install(n.lib.setLog)
 	for _, s := range n.servers {
 		if rc := addServerSpec(n.lib, s); rc != Success {
 			n.Close()
@@ -673,6 +678,7 @@ func (c *Client) rebuildIfBroken() {
 			return
 		}
 		if lib, err := newClientLib(); err == nil {
+			c.log.install(lib.setLog)
 			c.lib.free()
 			c.lib = lib
 			c.exceptions = false

@@ -4,6 +4,7 @@ package gearman
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -30,6 +31,30 @@ func TestWorkerFunctionHandlesAreReleased(t *testing.T) {
 
 	require.NoError(t, w.Close())
 	require.NoError(t, clone.Close())
+	require.Equal(t, before, liveHandles.Load())
+}
+
+// A logger's handle lives until Close, across SetLogger calls and clones.
+func TestLoggerHandlesAreReleased(t *testing.T) {
+	before := liveHandles.Load()
+	c, err := NewClient()
+	require.NoError(t, err)
+	w, err := NewWorker()
+	require.NoError(t, err)
+	for range 3 {
+		require.NoError(t, c.SetLogger(slog.Default()))
+		require.NoError(t, w.SetLogger(slog.Default()))
+	}
+	require.NoError(t, c.SetLogger(nil))
+	require.NoError(t, c.SetLogger(slog.Default()))
+	cc, err := c.Clone()
+	require.NoError(t, err)
+	wc, err := w.Clone()
+	require.NoError(t, err)
+	require.Equal(t, before+4, liveHandles.Load())
+	for _, closer := range []interface{ Close() error }{c, w, cc, wc} {
+		require.NoError(t, closer.Close())
+	}
 	require.Equal(t, before, liveHandles.Load())
 }
 

@@ -54,3 +54,10 @@ func goTaskFreed(h C.uintptr_t, t *C.gm_task) {
 	deleteHandle(handle)
 	sink.taskFreed(cTask{t})
 }
+
+// goLog forwards one libgearman log line to the Go logger behind h.
+//
+//export goLog
+func goLog(h C.uintptr_t, line *C.char, verbose C.int) {
+	cgo.Handle(h).Value().(*logSink).log(C.GoString(line), Verbose(verbose))
+}

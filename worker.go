@@ -42,6 +42,8 @@ type Worker struct {
 	timeout    int
 	options    WorkerOptions
 	id         string
+
+	log logSink // SetLogger's logger; guarded by sem, installed in every lib
 }
 
 // workerFunction is what libgearman's function context leads to, through a
@@ -89,6 +91,7 @@ func NewWorker() (*Worker, error) {
 		return nil, err
 	}
 	return &Worker{
+		log:        logSink{side: "worker"},
 		sem:        make(chan struct{}, 1),
 		lib:        lib,
 		funcs:      make(map[string]*workerFunction),
@@ -112,6 +115,7 @@ func (w *Worker) Close() error {
 		w.lib.free()
 		w.lib = nil
 	}
+	w.log.close()
 	<-w.sem
 	return nil
 }
@@ -137,6 +141,8 @@ func (w *Worker) Clone() (*Worker, error) {
 	}
 	n.options, n.timeout, n.id = w.options, w.timeout, w.id
 	w.mu.Unlock()
+	n.log.logger.Store(w.log.logger.Load())
+	n.log.install(n.lib.setLog)
 	if rc := n.configure(n.lib); rc != Success {
 		n.Close()
 		return nil, newError(op, rc, "configuring the clone failed")
@@ -699,6 +705,7 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 func (w *Worker) release() {
 	if w.broken && w.lib != nil {
 		if lib, err := newWorkerLib(); err == nil {
+			w.log.install(lib.setLog)
 			if w.configure(lib) == Success {
 				w.invalidateGrabbed()
 				w.lib.free()

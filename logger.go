@@ -1,0 +1,162 @@
+package gearman
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+)
+
+// logger.go feeds libgearman's log hook (gearman_client_set_log_fn,
+// gearman_worker_set_log_fn) to a *slog.Logger. Nothing is installed until
+// SetLogger is called, so by default libgearman formats no log line at all.
+
+// LevelFatal is the slog level of libgearman's GEARMAN_VERBOSE_FATAL lines
+// (an allocation failed): above slog.LevelError, which has no fatal level.
+const LevelFatal = slog.LevelError + 4
+
+// LevelCrazy is the slog level of GEARMAN_VERBOSE_CRAZY lines, below
+// slog.LevelDebug.
+const LevelCrazy = slog.LevelDebug - 4
+
+// slogLevel maps a libgearman verbosity to a slog level.
+func slogLevel(v Verbose) slog.Level {
+	switch v {
+	case VerboseFatal:
+		return LevelFatal
+	case VerboseError:
+		return slog.LevelError
+	case VerboseInfo:
+		return slog.LevelInfo
+	case VerboseDebug:
+		return slog.LevelDebug
+	default:
+		return LevelCrazy
+	}
+}
+
+// logSink receives the lines of one Client or Worker, whichever libgearman
+// object it currently uses: the C side holds a handle to it.
+type logSink struct {
+	side   string // "client" or "worker"
+	logger atomic.Pointer[slog.Logger]
+	h      handle // 0 until first used
+}
+
+// verbosity is the most detailed libgearman level l would record: libgearman
+// is told to format nothing beyond it. The level is read when the logger is
+// set (and when the binding replaces its libgearman object), so a logger whose
+// level is raised later keeps the lines it was given first.
+func verbosity(l *slog.Logger) Verbose {
+	if l == nil {
+		return VerboseNever
+	}
+	for v := VerboseCrazy; v > VerboseNever; v-- {
+		if l.Enabled(context.Background(), slogLevel(v)) {
+			return v
+		}
+	}
+	return VerboseNever
+}
+
+// install points lib's log hook at the sink, or removes it when the sink has
+// no logger. The caller holds its object's lock.
+func (s *logSink) install(setLog func(handle, Verbose)) {
+	v := verbosity(s.logger.Load())
+	if v == VerboseNever {
+		setLog(0, VerboseNever)
+		return
+	}
+	if s.h == 0 {
+		s.h = newHandle(s)
+	}
+	setLog(s.h, v)
+}
+
+// close frees the handle, once the last libgearman object using it is gone.
+func (s *logSink) close() {
+	if s.h != 0 {
+		deleteHandle(s.h)
+		s.h = 0
+	}
+}
+
+// log records one line. libgearman calls its hook from inside the failing
+// call; a panicking handler must not unwind through those C frames, so its
+// panic is dropped with the line.
+func (s *logSink) log(line string, v Verbose) {
+	l := s.logger.Load()
+	if l == nil || isSliceTimeout(line) {
+		return
+	}
+	level := slogLevel(v)
+	ctx := context.Background()
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	defer func() { _ = recover() }()
+	attrs := []slog.Attr{slog.String("side", s.side), slog.String("verbose", VerboseName(v))}
+	if code := lineCode(line); code != "" {
+		attrs = append(attrs, slog.String("code", code))
+	}
+	l.LogAttrs(ctx, level, line, attrs...)
+}
+
+// isSliceTimeout spots the error line of a wait that timed out. The binding
+// waits in short slices (wait.go) and tells the caller about a real timeout
+// itself, as an error value; one line per slice would only be noise.
+func isSliceTimeout(line string) bool {
+	return strings.Contains(line, "(GEARMAN_TIMEOUT)")
+}
+
+// lineCode extracts the return code name libgearman writes into its error
+// lines ("gearman_wait(GEARMAN_TIMEOUT) -> ..."), or "".
+func lineCode(line string) string {
+	i := strings.Index(line, "(GEARMAN_")
+	if i < 0 {
+		return ""
+	}
+	j := strings.IndexByte(line[i:], ')')
+	if j < 0 {
+		return ""
+	}
+	return line[i+1 : i+j]
+}
+
+// SetLogger sends libgearman's log lines for this client to l (Go only; PHP
+// has no logging hook). Levels map as FATAL -> LevelFatal, ERROR ->
+// slog.LevelError, INFO -> slog.LevelInfo, DEBUG -> slog.LevelDebug, CRAZY ->
+// LevelCrazy, and libgearman formats only the lines l would record, judged
+// when SetLogger is called. Each record carries the attributes side
+// ("client"), verbose (the libgearman level's name) and, for error lines,
+// code (e.g. "GEARMAN_COULD_NOT_CONNECT"). nil stops logging; nothing is
+// logged by default.
+//
+// The handler runs inside the client call that produced the line, while that
+// call holds the client: it must not call the Client. Like the other setters,
+// SetLogger waits for a call in progress.
+func (c *Client) SetLogger(l *slog.Logger) error {
+	const op = "SetLogger"
+	if err := c.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer c.release()
+	c.log.logger.Store(l)
+	c.log.install(c.lib.setLog)
+	return c.succeed(Success)
+}
+
+// SetLogger sends libgearman's log lines for this worker to l, as
+// (*Client).SetLogger does; the records' side attribute is "worker" (Go
+// only). The handler runs inside the worker call that produced the line and
+// must not call the Worker. SetLogger waits for a Work call in progress.
+func (w *Worker) SetLogger(l *slog.Logger) error {
+	const op = "SetLogger"
+	if err := w.acquire(context.Background(), op); err != nil {
+		return err
+	}
+	defer w.release()
+	w.log.logger.Store(l)
+	w.log.install(w.lib.setLog)
+	return w.succeed(Success)
+}

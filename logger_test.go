@@ -1,0 +1,186 @@
+package gearman_test
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/libgearman-go/gearman"
+	"github.com/libgearman-go/gearman/gearmantest"
+)
+
+// recordingHandler keeps every record it is given.
+type recordingHandler struct {
+	level slog.Leveler
+	mu    sync.Mutex
+	recs  []slog.Record
+	panic bool
+}
+
+func (h *recordingHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= h.level.Level()
+}
+
+func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	h.recs = append(h.recs, r.Clone())
+	h.mu.Unlock()
+	if h.panic {
+		panic("handler panics")
+	}
+	return nil
+}
+
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
+
+func (h *recordingHandler) records() []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]slog.Record(nil), h.recs...)
+}
+
+func attrs(r slog.Record) map[string]string {
+	m := map[string]string{}
+	r.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.String()
+		return true
+	})
+	return m
+}
+
+// deadAddr returns a loopback port nothing listens on: a stopped server's.
+func deadAddr(t *testing.T) (string, int) {
+	srv := gearmantest.NewServer(t)
+	srv.Stop()
+	return srv.Host(), srv.Port()
+}
+
+// A failed connection reaches the logger as libgearman's own error line, at
+// slog.LevelError, with the side, verbosity and code as attributes; the call
+// still returns its error value.
+func TestSetLoggerReceivesLibgearmanErrors(t *testing.T) {
+	host, port := deadAddr(t)
+
+	h := &recordingHandler{level: slog.LevelDebug}
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetLogger(slog.New(h)))
+	require.NoError(t, c.AddServer(host, port))
+	_, err = c.DoNormal("f", []byte("x"), "")
+	require.ErrorIs(t, err, gearman.CouldNotConnect)
+
+	recs := h.records()
+	require.NotEmpty(t, recs)
+	r := recs[0]
+	assert.Equal(t, slog.LevelError, r.Level)
+	assert.Contains(t, r.Message, "GEARMAN_COULD_NOT_CONNECT")
+	assert.Equal(t, map[string]string{"side": "client", "verbose": "ERROR", "code": "GEARMAN_COULD_NOT_CONNECT"}, attrs(r))
+
+	hw := &recordingHandler{level: slog.LevelDebug}
+	w, err := gearman.NewWorker()
+	require.NoError(t, err)
+	defer w.Close()
+	require.NoError(t, w.SetLogger(slog.New(hw)))
+	require.NoError(t, w.AddServer(host, port))
+	require.NoError(t, w.Register("f", 0))
+	require.ErrorIs(t, w.Work(), gearman.CouldNotConnect)
+	recs = hw.records()
+	require.NotEmpty(t, recs)
+	assert.Equal(t, "worker", attrs(recs[0])["side"])
+	assert.Equal(t, "GEARMAN_COULD_NOT_CONNECT", attrs(recs[0])["code"])
+}
+
+// Nothing is logged without SetLogger, after SetLogger(nil), or below the
+// logger's level; and the binding's own short waits do not log a timeout
+// line per slice.
+func TestSetLoggerQuietCases(t *testing.T) {
+	host, port := deadAddr(t)
+
+	h := &recordingHandler{level: slog.LevelError + 8} // above LevelFatal
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetLogger(slog.New(h)))
+	require.NoError(t, c.AddServer(host, port))
+	_, err = c.DoNormal("f", []byte("x"), "")
+	require.Error(t, err)
+	assert.Empty(t, h.records(), "a record below the logger's level")
+
+	h2 := &recordingHandler{level: slog.LevelDebug}
+	require.NoError(t, c.SetLogger(slog.New(h2)))
+	require.NoError(t, c.SetLogger(nil))
+	_, err = c.DoNormal("f", []byte("x"), "")
+	require.Error(t, err)
+	assert.Empty(t, h2.records(), "a record after SetLogger(nil)")
+
+	srv := gearmantest.NewServer(t)
+	h3 := &recordingHandler{level: gearman.LevelCrazy}
+	c3 := newClient(t, srv)
+	require.NoError(t, c3.SetLogger(slog.New(h3)))
+	require.NoError(t, c3.SetTimeout(450)) // several wait slices, then a timeout
+	_, err = c3.DoNormal("nobody-serves-this", []byte("x"), "")
+	require.ErrorIs(t, err, gearman.Timeout)
+	for _, r := range h3.records() {
+		assert.NotContains(t, r.Message, "GEARMAN_TIMEOUT")
+	}
+}
+
+// The logger follows the client into the libgearman object the binding
+// builds after a connection failure, and into a Clone; a panicking handler
+// costs the line, not the call.
+func TestSetLoggerSurvivesRebuildCloneAndPanics(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	h := &recordingHandler{level: slog.LevelInfo}
+	c := newClient(t, srv)
+	require.NoError(t, c.SetLogger(slog.New(h)))
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	_, err := c.DoNormal("echo", []byte("x"), "")
+	require.NoError(t, err)
+
+	srv.Stop()
+	_, err = c.DoNormal("echo", []byte("x"), "")
+	require.Error(t, err)
+	n := len(h.records())
+	require.NotZero(t, n)
+	_, err = c.DoNormal("echo", []byte("x"), "") // on the rebuilt object
+	require.Error(t, err)
+	assert.Greater(t, len(h.records()), n)
+
+	clone, err := c.Clone()
+	require.NoError(t, err)
+	defer clone.Close()
+	n = len(h.records())
+	_, err = clone.DoNormal("echo", []byte("x"), "")
+	require.Error(t, err)
+	assert.Greater(t, len(h.records()), n)
+
+	hp := &recordingHandler{level: slog.LevelInfo, panic: true}
+	require.NoError(t, clone.SetLogger(slog.New(hp)))
+	done := make(chan error, 1)
+	go func() { _, err := clone.DoNormal("echo", []byte("x"), ""); done <- err }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, gearman.CouldNotConnect)
+	case <-time.After(10 * time.Second):
+		t.Fatal("DoNormal did not return after the handler panicked")
+	}
+	assert.NotEmpty(t, hp.records())
+}
+
+func TestSetLoggerOnClosed(t *testing.T) {
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, c.SetLogger(slog.Default()), gearman.ErrClosed)
+	w, err := gearman.NewWorker()
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.ErrorIs(t, w.SetLogger(slog.Default()), gearman.ErrClosed)
+}
