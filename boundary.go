@@ -37,6 +37,9 @@ type clientLib interface {
 	// setLog sends libgearman's log lines up to verbosity v to the logSink
 	// behind h; h 0 stops them.
 	setLog(h handle, v Verbose)
+	// setSSL turns TLS on for connections made afterwards; only called when
+	// the library has TLS (tls.go).
+	setSSL(t tlsFiles)
 }
 
 // taskRequest describes a task to add. For status kinds, key is the job
@@ -122,6 +125,9 @@ type workerLib interface {
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode
 	setLog(h handle, v Verbose)
+	// setSSL turns TLS on for connections made afterwards; only called when
+	// the library has TLS (tls.go).
+	setSSL(t tlsFiles)
 }
 
 // jobLib is one gearman_job_st, valid while its worker function runs (or, for

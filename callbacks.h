@@ -106,4 +106,17 @@ gearman_job_st *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
 void gm_client_set_log(gearman_client_st *client, uintptr_t handle, int verbose);
 void gm_worker_set_log(gearman_worker_st *worker, uintptr_t handle, int verbose);
 
+// What the linked libgearman can do. gm_lib_needed writes the DT_NEEDED
+// entries of the loaded libgearman.so into buf, separated by '\n', and returns
+// their count, or -1 when no libgearman.so is loaded (a static link).
+int gm_lib_needed(char *buf, size_t size);
+// TLS setters, called only when the library has TLS. gearman_worker_set_ssl
+// is declared but not defined in 1.1.20, so the worker's is looked up.
+bool gm_worker_ssl_available(void);
+void gm_client_set_ssl(gearman_client_st *client, const char *ca,
+                       const char *cert, const char *key);
+void gm_worker_set_ssl(gearman_worker_st *worker, const char *ca,
+                       const char *cert, const char *key);
+
 #endif
+

@@ -6,13 +6,13 @@ package gearman
 // trampolines.go, that uses C or unsafe.
 
 /*
-#cgo pkg-config: gearmand
 #include "callbacks.h"
 #include "sockopt.h"
 */
 import "C"
 
 import (
+	"strings"
 	"unsafe"
 )
 
@@ -30,6 +30,22 @@ func sendBufferFix() bool { return C.gm_sndbuf_fix != 0 }
 
 func libVersion() string   { return C.GoString(C.gearman_version()) }
 func libBugReport() string { return C.GoString(C.gearman_bugreport()) }
+
+// libNeeded lists the libraries the loaded libgearman.so needs; ok is false
+// when libgearman is not a shared object in this process (a static link).
+func libNeeded() (needed []string, ok bool) {
+	var buf [4096]C.char
+	n := int(C.gm_lib_needed(&buf[0], C.size_t(len(buf))))
+	if n < 0 {
+		return nil, false
+	}
+	if n == 0 {
+		return nil, true
+	}
+	return strings.Split(C.GoString(&buf[0]), "\n"), true
+}
+
+func workerSSLAvailable() bool { return bool(C.gm_worker_ssl_available()) }
 
 func libVerboseName(v Verbose) string {
 	if v < 0 || v >= VerboseMax {
@@ -140,6 +156,14 @@ func (c *cClient) setNonBlocking(on bool) {
 
 func (c *cClient) setLog(h handle, v Verbose) {
 	C.gm_client_set_log(c.p, C.uintptr_t(h), C.int(v))
+}
+
+func (c *cClient) setSSL(t tlsFiles) {
+	ca, cert, key := cstring(t.ca), cstring(t.cert), cstring(t.key)
+	defer cfree(ca)
+	defer cfree(cert)
+	defer cfree(key)
+	C.gm_client_set_ssl(c.p, ca, cert, key)
 }
 
 func (c *cClient) packets() uint64 { return uint64(C.gm_client_packets(c.p)) }
@@ -270,6 +294,14 @@ func (w *cWorker) removeOptions(o WorkerOptions) {
 
 func (w *cWorker) setLog(h handle, v Verbose) {
 	C.gm_worker_set_log(w.p, C.uintptr_t(h), C.int(v))
+}
+
+func (w *cWorker) setSSL(t tlsFiles) {
+	ca, cert, key := cstring(t.ca), cstring(t.cert), cstring(t.key)
+	defer cfree(ca)
+	defer cfree(cert)
+	defer cfree(key)
+	C.gm_worker_set_ssl(w.p, ca, cert, key)
 }
 
 func (w *cWorker) setIdentifier(id string) ReturnCode {

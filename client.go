@@ -22,7 +22,8 @@ type Client struct {
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
-	log        logSink // SetLogger's logger, installed in every lib
+	log        logSink   // SetLogger's logger, installed in every lib
+	tls        *tlsFiles // SetSSL's files, given to every lib; nil: plaintext
 
 	// mu guards the plain state below, readable from callbacks while a call
 	// holds sem.
@@ -100,7 +101,8 @@ func (c *Client) Clone() (*Client, error) {
 	n.tasks.callbacks = c.tasks.callbacks
 	c.mu.Unlock()
 	n.log.logger.Store(c.log.logger.Load())
-	n.log.install(n.lib.setLog)
+	n.tls = c.tls
+	n.settle(n.lib)
 	for _, s := range n.servers {
 		if rc := addServerSpec(n.lib, s); rc != Success {
 			n.Close()
@@ -144,6 +146,9 @@ func (c *Client) Options() ClientOptions {
 // SetOptions replaces the client options (PHP setOptions). Setting
 // ClientException enables exception forwarding, as EnableExceptionHandler.
 func (c *Client) SetOptions(o ClientOptions) error {
+	if o&ClientSsl != 0 && !libHasTLS() {
+		return c.record(tlsUnsupported("SetOptions"))
+	}
 	c.mu.Lock()
 	c.options = o
 	c.mu.Unlock()
@@ -678,7 +683,7 @@ func (c *Client) rebuildIfBroken() {
 			return
 		}
 		if lib, err := newClientLib(); err == nil {
-			c.log.install(lib.setLog)
+			c.settle(lib)
 			c.lib.free()
 			c.lib = lib
 			c.exceptions = false
@@ -700,6 +705,15 @@ func (c *Client) repair() {
 	c.checkServers()
 	if !c.exceptions && c.hasServers() {
 		c.exceptions = c.lib.enableExceptions()
+	}
+}
+
+// settle gives a new lib the settings libgearman keeps in the object: the
+// logger and TLS.
+func (c *Client) settle(lib clientLib) {
+	c.log.install(lib.setLog)
+	if c.tls != nil {
+		lib.setSSL(*c.tls)
 	}
 }
 

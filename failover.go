@@ -138,7 +138,7 @@ func (c *Client) pickPrimary(force bool) (ok bool, lost []*Task) {
 	if err != nil {
 		return false, nil
 	}
-	c.log.install(lib.setLog)
+	c.settle(lib)
 	lib.addServer(primary.host, primary.port)
 
 	c.mu.Lock()

@@ -8,6 +8,9 @@ package gearman
 func newClientLib() (clientLib, error) { return nil, errNoCgo("NewClient") }
 func newWorkerLib() (workerLib, error) { return nil, errNoCgo("NewWorker") }
 
+// No libgearman is linked, and Version returns "".
+const linkage = ""
+
 func libVersion() string            { return "" }
 func libBugReport() string          { return "" }
 func libVerboseName(Verbose) string { return "" }
@@ -24,3 +27,6 @@ type handle uintptr
 
 func newHandle(any) handle { return 0 }
 func deleteHandle(handle)  {}
+
+func libNeeded() ([]string, bool) { return nil, false }
+func workerSSLAvailable() bool     { return false }

@@ -43,7 +43,8 @@ type Worker struct {
 	options    WorkerOptions
 	id         string
 
-	log logSink // SetLogger's logger; guarded by sem, installed in every lib
+	log logSink   // SetLogger's logger; guarded by sem, installed in every lib
+	tls *tlsFiles // SetSSL's files; guarded by sem, given to every lib
 }
 
 // workerFunction is what libgearman's function context leads to, through a
@@ -142,7 +143,8 @@ func (w *Worker) Clone() (*Worker, error) {
 	n.options, n.timeout, n.id = w.options, w.timeout, w.id
 	w.mu.Unlock()
 	n.log.logger.Store(w.log.logger.Load())
-	n.log.install(n.lib.setLog)
+	n.tls = w.tls
+	n.settle(n.lib)
 	if rc := n.configure(n.lib); rc != Success {
 		n.Close()
 		return nil, newError(op, rc, "configuring the clone failed")
@@ -227,17 +229,32 @@ func (w *Worker) Options() WorkerOptions {
 
 // SetOptions replaces the worker options (PHP setOptions).
 func (w *Worker) SetOptions(o WorkerOptions) error {
+	if o&WorkerSsl != 0 && w.tls == nil {
+		return w.record(tlsUnsupported("SetOptions"))
+	}
 	return w.changeOptions("SetOptions", func(lib workerLib) { lib.setOptions(o) })
 }
 
 // AddOptions sets the given option bits (PHP addOptions).
 func (w *Worker) AddOptions(o WorkerOptions) error {
+	if o&WorkerSsl != 0 && w.tls == nil {
+		return w.record(tlsUnsupported("AddOptions"))
+	}
 	return w.changeOptions("AddOptions", func(lib workerLib) { lib.addOptions(o) })
 }
 
 // RemoveOptions clears the given option bits (PHP removeOptions).
 func (w *Worker) RemoveOptions(o WorkerOptions) error {
 	return w.changeOptions("RemoveOptions", func(lib workerLib) { lib.removeOptions(o) })
+}
+
+// settle gives a new lib the settings libgearman keeps in the object: the
+// logger and TLS.
+func (w *Worker) settle(lib workerLib) {
+	w.log.install(lib.setLog)
+	if w.tls != nil {
+		lib.setSSL(*w.tls)
+	}
 }
 
 func (w *Worker) changeOptions(op string, change func(workerLib)) error {
@@ -705,7 +722,7 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 func (w *Worker) release() {
 	if w.broken && w.lib != nil {
 		if lib, err := newWorkerLib(); err == nil {
-			w.log.install(lib.setLog)
+			w.settle(lib)
 			if w.configure(lib) == Success {
 				w.invalidateGrabbed()
 				w.lib.free()
