@@ -161,9 +161,9 @@ void gm_client_free(gearman_client_st *client) {
   free(progress);
 }
 
-uint64_t gm_client_packets(gearman_client_st *client) {
-  uint64_t *progress = gearman_client_context(client);
-  return progress ? *progress : 0;
+// The counter lives as long as the client; Go reads it in place.
+uint64_t *gm_client_progress(gearman_client_st *client) {
+  return gearman_client_context(client);
 }
 
 gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,

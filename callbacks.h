@@ -81,7 +81,7 @@ typedef struct gm_task_opts {
 // Client side.
 gearman_client_st *gm_client_create(void);
 void gm_client_free(gearman_client_st *client);
-uint64_t gm_client_packets(gearman_client_st *client);
+uint64_t *gm_client_progress(gearman_client_st *client);
 gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
                      const char *function_name, const char *unique,
                      const char *workload, size_t workload_size,

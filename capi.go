@@ -76,17 +76,38 @@ func cbytes(b []byte) (*C.char, C.size_t) {
 
 // ---- client ----
 
-type cClient struct{ p *C.gearman_client_st }
+type cClient struct {
+	p           *C.gearman_client_st
+	progress    *C.uint64_t // gm_client_create's packet counter
+	nonBlocking bool        // the NON_BLOCKING option as last set
+	scratch     []byte      // NUL-terminated names for one call, reused
+}
+
+// cstrings gives C NUL-terminated copies of name and unique (NULL for "")
+// for the duration of one call, in the client's scratch buffer: a job then
+// costs no C allocation and no malloc/free crossings for its names.
+func (c *cClient) cstrings(name, unique string) (*C.char, *C.char) {
+	b := append(append(c.scratch[:0], name...), 0)
+	if unique != "" {
+		b = append(append(b, unique...), 0)
+	}
+	c.scratch = b
+	var u *C.char
+	if unique != "" {
+		u = (*C.char)(unsafe.Pointer(&b[len(name)+1]))
+	}
+	return (*C.char)(unsafe.Pointer(&b[0])), u
+}
 
 func newClientLib() (clientLib, error) {
 	p := C.gm_client_create()
 	if p == nil {
 		return nil, newError("NewClient", MemoryAllocationFailure, "gearman_client_create failed")
 	}
-	return &cClient{p: p}, nil
+	return &cClient{p: p, progress: C.gm_client_progress(p)}, nil
 }
 
-func (c *cClient) free() { C.gm_client_free(c.p); c.p = nil }
+func (c *cClient) free() { C.gm_client_free(c.p); c.p, c.progress = nil, nil }
 
 func (c *cClient) addServer(host string, port int) ReturnCode {
 	h := cstring(host)
@@ -114,10 +135,7 @@ func (c *cClient) submit(req taskRequest) (taskLib, ReturnCode) {
 	if req.kind == kindStatus || req.kind == kindStatusUnique {
 		name = req.key
 	}
-	fn := cstring(name)
-	defer cfree(fn)
-	u := cstring(req.unique)
-	defer cfree(u)
+	fn, u := c.cstrings(name, req.unique)
 	w, n := cbytes(req.workload)
 	opts := C.gm_task_opts{
 		kind:         C.int(req.kind),
@@ -147,6 +165,10 @@ func (c *cClient) wait(timeoutMs int) ReturnCode {
 }
 
 func (c *cClient) setNonBlocking(on bool) {
+	if on == c.nonBlocking {
+		return
+	}
+	c.nonBlocking = on
 	if on {
 		C.gearman_client_add_options(c.p, C.GEARMAN_CLIENT_NON_BLOCKING)
 	} else {
@@ -166,7 +188,9 @@ func (c *cClient) setSSL(t tlsFiles) {
 	C.gm_client_set_ssl(c.p, ca, cert, key)
 }
 
-func (c *cClient) packets() uint64 { return uint64(C.gm_client_packets(c.p)) }
+// packets reads the client's packet counter in place: only this client's
+// calls, which Client serializes, write it.
+func (c *cClient) packets() uint64 { return uint64(*c.progress) }
 
 func (c *cClient) runTasks(timeoutMs int) ReturnCode {
 	return ReturnCode(C.gm_run_tasks(c.p, C.int(timeoutMs)))

@@ -24,6 +24,11 @@
 // rate is N / (time from the first submission to that point). Every result is
 // checked; a wrong or missing one makes the program exit non-zero without
 // printing a rate.
+//
+// With GOBENCH_PROFILE=DIR (bench/profile.sh), the client writes a CPU profile
+// of its timed part to DIR/client-SCENARIO.pprof, the worker one of its whole
+// run to DIR/worker.pprof, and both print to stderr how many cgo calls
+// (Go to C) they made per job.
 package main
 
 import (
@@ -34,6 +39,9 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -96,11 +104,42 @@ func runWorker(host string, port int) error {
 	if err := w.AddServer(host, port); err != nil {
 		return err
 	}
-	echo := func(job *gearman.Job, _ any) ([]byte, error) { return job.Workload(), nil }
+	jobs := 0
+	echo := func(job *gearman.Job, _ any) ([]byte, error) { jobs++; return job.Workload(), nil }
 	if err := w.AddFunction(function, echo, nil, 0); err != nil {
 		return err
 	}
-	return w.Run(ctx)
+	stopProfile := startProfile("worker.pprof")
+	calls0 := runtime.NumCgoCall()
+	err = w.Run(ctx)
+	stopProfile()
+	report("worker", jobs, runtime.NumCgoCall()-calls0)
+	return err
+}
+
+// startProfile starts a CPU profile into $GOBENCH_PROFILE/name, if set, and
+// returns what stops it.
+func startProfile(name string) func() {
+	dir := os.Getenv("GOBENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		fatalf("profile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fatalf("profile: %v", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// report prints the cgo calls per job when profiling.
+func report(who string, jobs int, calls int64) {
+	if os.Getenv("GOBENCH_PROFILE") == "" || jobs == 0 {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "%s: jobs=%d cgo_calls=%d cgo_calls_per_job=%.2f\n", who, jobs, calls, float64(calls)/float64(jobs))
 }
 
 // ---- client ----
@@ -120,6 +159,8 @@ func runClient(host string, port int, scenario string, n, size int) error {
 		return fmt.Errorf("warm-up: %w", err)
 	}
 
+	stopProfile := startProfile("client-" + scenario + ".pprof")
+	calls0 := runtime.NumCgoCall()
 	cpu0 := cpuSec()
 	var (
 		start = time.Now()
@@ -190,6 +231,8 @@ func runClient(host string, port int, scenario string, n, size int) error {
 		return fmt.Errorf("unknown scenario")
 	}
 
+	stopProfile()
+	report("client "+scenario, n, runtime.NumCgoCall()-calls0)
 	rate := float64(n) / end.Sub(start).Seconds()
 	if !drain {
 		fmt.Printf("jobs_per_sec=%.3f cpu_sec=%.3f\n", rate, cpuSec()-cpu0)
