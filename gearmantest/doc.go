@@ -21,6 +21,19 @@
 // fails when the CI environment variable is "true"; install it with
 // `apt-get install gearman-job-server` or point $GEARMAND at a binary.
 //
+// Code without a testing.TB, such as an Example function or a TestMain, uses
+// [Start] instead: it returns an error rather than skipping, and the caller
+// stops the server with [Server.Close].
+//
+//	func Example() {
+//		srv, err := gearmantest.Start()
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		defer srv.Close()
+//		// ... gearman.NewClient() and AddServer(srv.Host(), srv.Port())
+//	}
+//
 // The package is plain Go (no cgo) and only talks to gearmand over TCP, so it
 // can be used by the tests of any Gearman client or worker implementation.
 package gearmantest

@@ -91,6 +91,52 @@ func TestVersion(t *testing.T) {
 	require.Equal(t, "OK "+strconv.Itoa(s.Pid()), admin(t, s.Addr(), "getpid"))
 }
 
+func TestStart(t *testing.T) {
+	t.Parallel()
+	want := binaryVersion(t)
+	s, err := gearmantest.Start(gearmantest.WithArgs("--job-handle-prefix=gstart"))
+	require.NoError(t, err)
+	dir := filepath.Dir(s.LogPath())
+	defer os.RemoveAll(dir) // only matters if the test fails before Close
+
+	require.Equal(t, "OK "+want, admin(t, s.Addr(), "version"))
+	require.Equal(t, "OK "+strconv.Itoa(s.Pid()), admin(t, s.Addr(), "getpid"))
+	handle := submitBackground(t, s.Addr(), "gearmantest_start", "u", nil)
+	require.True(t, strings.HasPrefix(handle, "gstart:"), "options must apply, handle %q", handle)
+
+	port, pid := s.Port(), s.Pid()
+	s.Restart()
+	require.Equal(t, port, s.Port())
+	require.NotEqual(t, pid, s.Pid())
+
+	pid = s.Pid()
+	require.NoError(t, s.Close())
+	require.False(t, s.Running())
+	require.False(t, processAlive(pid), "gearmand pid %d still alive after Close", pid)
+	requireRefused(t, s.Addr())
+	require.NoDirExists(t, dir)
+	require.NoError(t, s.Close(), "a second Close is harmless")
+
+	// With no test to fail, a failed Restart (here: its log directory is
+	// gone) is kept for the next Close, and only once.
+	s.Restart()
+	require.False(t, s.Running())
+	err = s.Close()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "restarting gearmand")
+	require.NoError(t, s.Close())
+}
+
+func TestStartWithoutBinary(t *testing.T) {
+	// Not parallel: t.Setenv. CI=true must not matter: Start never skips.
+	t.Setenv("CI", "true")
+	t.Setenv("GEARMAND", filepath.Join(t.TempDir(), "no-such-gearmand"))
+	s, err := gearmantest.Start()
+	require.Error(t, err)
+	require.Nil(t, s)
+	require.Contains(t, err.Error(), "GEARMAND")
+}
+
 func TestAdminCommand(t *testing.T) {
 	t.Parallel()
 	s := gearmantest.NewServer(t)

@@ -27,7 +27,7 @@ var (
 	restartTimeout = 10 * time.Second
 	// stopGrace is how long Stop waits after SIGTERM before sending SIGKILL.
 	stopGrace = 5 * time.Second
-	// portAttempts is how many fresh ports NewServer tries.
+	// portAttempts is how many fresh ports a new server tries.
 	portAttempts = 5
 	// pickPort returns a port that was free a moment ago.
 	pickPort = freePort
@@ -51,7 +51,7 @@ var (
 	errExited = errors.New("gearmand exited during start-up")
 )
 
-// Option configures a Server started by NewServer.
+// Option configures a Server started by NewServer or Start.
 type Option func(*config)
 
 // config holds the gearmand settings chosen through Options.
@@ -196,11 +196,11 @@ func requireBinary(t testing.TB, find func() (string, error)) string {
 	return bin
 }
 
-// Server is a gearmand child process started by NewServer. All methods are
-// safe for concurrent use. The address never changes: Restart reuses the
-// port.
+// Server is a gearmand child process started by NewServer or Start. All
+// methods are safe for concurrent use. The address never changes: Restart
+// reuses the port.
 type Server struct {
-	tb       testing.TB
+	tb       testing.TB // nil for a server from Start
 	bin      string
 	cfg      config
 	dir      string
@@ -211,8 +211,9 @@ type Server struct {
 	port     int
 
 	opMu sync.Mutex // serializes Stop, Kill and Restart
-	mu   sync.Mutex // guards proc
+	mu   sync.Mutex // guards proc and errs
 	proc *process   // nil when not started or after Stop/Kill
+	errs []error    // without a test to tell, failures kept for Close
 
 	tailShown atomic.Bool // a failure message already included the log tail
 }
@@ -269,23 +270,9 @@ func (p *process) terminate(sig os.Signal, grace time.Duration) error {
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	bin := requireBinary(t, Binary)
-	cfg := config{threads: defaultThreads, jobRetries: -1}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	dir := t.TempDir() // registered before our Cleanup, so removed after stop
-	s := &Server{
-		tb:       t,
-		bin:      bin,
-		cfg:      cfg,
-		dir:      dir,
-		logPath:  filepath.Join(dir, "gearmand.log"),
-		pidPath:  filepath.Join(dir, "gearmand.pid"),
-		confPath: filepath.Join(dir, "gearmand.conf"),
-		host:     defaultHost,
-	}
-	if err := os.WriteFile(s.confPath, nil, 0o644); err != nil {
-		t.Fatalf("gearmantest: %v", err)
+	s := newServer(t, bin, t.TempDir(), opts) // TempDir's cleanup runs after ours, once gearmand is gone
+	if err := s.start(); err != nil {
+		t.Fatalf("%v", err) // a failed start leaves no process behind
 	}
 	t.Cleanup(func() {
 		if err := s.stop(syscall.SIGTERM, stopGrace); err != nil {
@@ -295,28 +282,81 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 			t.Logf("gearmantest: last %d lines of %s (%s):\n%s", logTailLines, s.logPath, s.Addr(), logTail(s.logPath, 0, logTailLines))
 		}
 	})
+	return s
+}
 
+// Start is NewServer for code that has no testing.TB, such as Example
+// functions or a TestMain. Where NewServer would skip or fail the test,
+// Start returns the error; without a gearmand binary that is Binary's error,
+// whatever $CI says, so the caller decides what a missing server means.
+//
+// The caller must call Close, which stops gearmand and removes the temporary
+// directory holding its log. As there is no test to report to, a failure of
+// Stop, Kill or Restart is returned by Close instead; a failed Restart leaves
+// the server stopped.
+func Start(opts ...Option) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gearmantest-")
+	if err != nil {
+		return nil, fmt.Errorf("gearmantest: %w", err)
+	}
+	s := newServer(nil, bin, dir, opts)
+	if err := s.start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer prepares a Server that keeps its files in dir; start launches it.
+func newServer(tb testing.TB, bin, dir string, opts []Option) *Server {
+	cfg := config{threads: defaultThreads, jobRetries: -1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &Server{
+		tb:       tb,
+		bin:      bin,
+		cfg:      cfg,
+		dir:      dir,
+		logPath:  filepath.Join(dir, "gearmand.log"),
+		pidPath:  filepath.Join(dir, "gearmand.pid"),
+		confPath: filepath.Join(dir, "gearmand.conf"),
+		host:     defaultHost,
+	}
+}
+
+// start launches gearmand for the first time, moving on to another free port
+// if the one picked was taken in the meantime.
+func (s *Server) start() error {
+	if err := os.WriteFile(s.confPath, nil, 0o644); err != nil {
+		return fmt.Errorf("gearmantest: %w", err)
+	}
 	var lastErr error
 	for attempt := 0; attempt < portAttempts; attempt++ {
 		port, err := pickPort()
 		if err != nil {
-			t.Fatalf("gearmantest: picking a free port: %v", err)
+			return fmt.Errorf("gearmantest: picking a free port: %w", err)
 		}
 		p, err := s.launch(port, readyTimeout)
 		if err == nil {
 			s.port = port // written before s is shared; immutable afterwards
 			s.setProc(p)
-			return s
+			return nil
 		}
 		lastErr = err
 		if !errors.Is(err, errPortBusy) {
 			break
 		}
-		t.Logf("gearmantest: port %d was taken, retrying with another port", port)
+		if s.tb != nil {
+			s.tb.Logf("gearmantest: port %d was taken, retrying with another port", port)
+		}
 	}
 	s.tailShown.Store(true)
-	t.Fatalf("gearmantest: starting gearmand: %v", lastErr)
-	return nil
+	return fmt.Errorf("gearmantest: starting gearmand: %w", lastErr)
 }
 
 // Addr returns the server's "host:port" address, "127.0.0.1:PORT".
@@ -330,8 +370,8 @@ func (s *Server) Port() int { return s.port }
 
 // LogPath returns the gearmand log file. stdout and stderr of gearmand (for
 // example command-line errors) go to the same file, and the log is appended
-// to, not truncated, across Restart. The file is inside a t.TempDir() and is
-// removed when the test ends.
+// to, not truncated, across Restart. The file is inside a t.TempDir() that is
+// removed when the test ends, or for a server from Start, removed by Close.
 func (s *Server) LogPath() string { return s.logPath }
 
 // Pid returns the process id of the running gearmand, or 0 if it is not
@@ -356,7 +396,7 @@ func (s *Server) Running() bool {
 // server does nothing. After Stop the port refuses connections until Restart.
 func (s *Server) Stop() {
 	if err := s.stop(syscall.SIGTERM, stopGrace); err != nil {
-		s.tb.Errorf("gearmantest: %v", err)
+		s.report(err)
 	}
 }
 
@@ -364,21 +404,54 @@ func (s *Server) Stop() {
 // to exit. Killing a stopped server does nothing.
 func (s *Server) Kill() {
 	if err := s.stop(syscall.SIGKILL, 0); err != nil {
-		s.tb.Errorf("gearmantest: %v", err)
+		s.report(err)
 	}
+}
+
+// Close stops gearmand as Stop does. For a server from Start it also removes
+// the temporary directory holding the log, and returns what went wrong since
+// Start, in Close itself or in an earlier Stop, Kill or Restart; a server
+// from NewServer reports those to its test as they happen, so there Close
+// only returns its own failure to stop. Closing twice is harmless.
+func (s *Server) Close() error {
+	err := s.stop(syscall.SIGTERM, stopGrace)
+	if err != nil {
+		err = fmt.Errorf("gearmantest: %w", err)
+	}
+	s.mu.Lock()
+	errs := append(s.errs, err)
+	s.errs = nil
+	s.mu.Unlock()
+	if s.tb == nil { // the directory is ours, not a t.TempDir()
+		errs = append(errs, os.RemoveAll(s.dir))
+	}
+	return errors.Join(errs...)
 }
 
 // Restart stops gearmand if it is running (SIGTERM, as Stop) and starts it
 // again on the same port with the same options, returning once it answers.
 // If the port is still busy right after the stop it retries for a few
 // seconds. Restart calls t.Fatal if gearmand cannot be started, so it should
-// be called from the test goroutine.
+// be called from the test goroutine (for a server from Start, see Start).
 func (s *Server) Restart() {
-	s.tb.Helper()
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	if err := s.restart(); err != nil {
+		if s.tb == nil {
+			s.report(err)
+			return
+		}
+		s.tb.Fatalf("gearmantest: %v", err)
+	}
+}
+
+// restart is Restart without the reporting.
+func (s *Server) restart() error {
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
 	if err := s.stopLocked(syscall.SIGTERM, stopGrace); err != nil {
-		s.tb.Fatalf("gearmantest: restart: %v", err)
+		return fmt.Errorf("restart: %w", err)
 	}
 	deadline := time.Now().Add(restartTimeout)
 	for {
@@ -389,14 +462,27 @@ func (s *Server) Restart() {
 		p, err := s.launch(s.port, remaining)
 		if err == nil {
 			s.setProc(p)
-			return
+			return nil
 		}
 		if !errors.Is(err, errPortBusy) || time.Now().After(deadline) {
 			s.tailShown.Store(true)
-			s.tb.Fatalf("gearmantest: restarting gearmand on %s: %v", s.Addr(), err)
+			return fmt.Errorf("restarting gearmand on %s: %w", s.Addr(), err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// report hands a failure of Stop, Kill or Restart to the test, or keeps it
+// for Close when the server came from Start.
+func (s *Server) report(err error) {
+	err = fmt.Errorf("gearmantest: %w", err)
+	if s.tb != nil {
+		s.tb.Errorf("%v", err)
+		return
+	}
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
 }
 
 // getProc returns the current process (may be nil).

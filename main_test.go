@@ -1,0 +1,31 @@
+package gearman_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/libgearman-go/gearman/gearmantest"
+)
+
+// TestMain keeps a machine without gearmand usable for development. The
+// tests skip themselves there (gearmantest.NewServer), but an Example cannot
+// skip, so they are left out with -skip, saying so rather than pretending to
+// have run. Under CI=true nothing is left out: a missing gearmand must fail
+// loudly there.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if _, err := gearmantest.Binary(); err != nil && os.Getenv("CI") != "true" {
+		fmt.Fprintf(os.Stderr, "gearman_test: not running the Example functions: %v\n", err)
+		skip := "^Example"
+		if old := flag.Lookup("test.skip").Value.String(); old != "" {
+			skip = old + "|" + skip // a top-level | keeps the user's pattern whole
+		}
+		if err := flag.Set("test.skip", skip); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	os.Exit(m.Run())
+}
