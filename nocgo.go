@@ -29,4 +29,4 @@ func newHandle(any) handle { return 0 }
 func deleteHandle(handle)  {}
 
 func libNeeded() ([]string, bool) { return nil, false }
-func workerSSLAvailable() bool     { return false }
+func workerSSLAvailable() bool    { return false }

@@ -5,7 +5,9 @@
 # Everything started here is stopped on exit, also on failure or Ctrl-C.
 #
 # Environment: DEMO_DELAY (default 1s) is the worker's pause per character,
-# like the PHP example's sleep(1); DEMO_TIMEOUT (default 120) bounds the client.
+# like the PHP example's sleep(1); DEMO_TIMEOUT (default 120) bounds the client;
+# DEMO_BIN, a directory holding worker and client already built, skips the build
+# (scripts/test.sh runs its -tags gearman_static build this way).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -48,9 +50,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-step "build examples/reverse/{worker,client}"
-go build -o "$work/bin/" ./examples/reverse/worker ./examples/reverse/client
-echo ok
+bin=$work/bin
+if [ -n "${DEMO_BIN:-}" ]; then
+	bin=$DEMO_BIN
+else
+	step "build examples/reverse/{worker,client}"
+	go build -o "$bin/" ./examples/reverse/worker ./examples/reverse/client
+	echo ok
+fi
 
 step "start gearmand on 127.0.0.1"
 # The port can be taken between freeport.sh and gearmand's bind: retry.
@@ -78,7 +85,7 @@ done
 echo "$("$GEARMAND_BIN" --version 2>/dev/null | grep -m1 .) pid $gearmand_pid, 127.0.0.1:$port"
 
 step "start the worker: worker -host 127.0.0.1 -port $port -count 1 -delay $DEMO_DELAY"
-"$work/bin/worker" -host 127.0.0.1 -port "$port" -count 1 -delay "$DEMO_DELAY" \
+"$bin/worker" -host 127.0.0.1 -port "$port" -count 1 -delay "$DEMO_DELAY" \
 	> >(sed -u 's/^/[worker] /') 2>&1 &
 worker_pid=$!
 # Wait until gearmand lists the worker for "reverse" (admin "status": function,
@@ -98,7 +105,7 @@ done
 step "run the client: client -host 127.0.0.1 -port $port"
 # In the background plus `wait`, so that a signal to this script is handled at
 # once (bash runs traps only after a foreground command ends).
-timeout "$DEMO_TIMEOUT" "$work/bin/client" -host 127.0.0.1 -port "$port" \
+timeout "$DEMO_TIMEOUT" "$bin/client" -host 127.0.0.1 -port "$port" \
 	> >(sed -u 's/^/[client] /') 2>&1 &
 client_pid=$!
 client_rc=0

@@ -4,7 +4,8 @@
 #
 #   Debian/Ubuntu packages: libgearman-dev (headers + gearmand.pc), gearman-job-server
 #   (gearmand, in /usr/sbin), gearman-tools (gearman, gearadmin), pkg-config, gcc,
-#   libc6-dev, make, ca-certificates, php-cli and php-gearman (cross-language tests).
+#   libc6-dev, make, ca-certificates, php-cli and php-gearman (cross-language tests);
+#   for -tags gearman_static: uuid-dev (libuuid.a) and g++ (-lstdc++).
 #   Go tool: staticcheck, pinned per Go release (see staticcheck_version below).
 #
 # As root it runs `apt-get update` (once, only if a package is missing) and
@@ -23,6 +24,8 @@ PACKAGES=(
 	ca-certificates
 	php-cli
 	php-gearman
+	uuid-dev
+	g++
 )
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -7,9 +7,11 @@
 #   3. staticcheck    ./...
 #   4. !cgo build     CGO_ENABLED=0 go build ./... (the fallback must compile),
 #                     and its test: constructors say cgo and libgearman are needed
-#   5. go test -race  the suite, with the race detector (fuzz seed corpora included)
-#   6. fuzz           each fuzz target for a fixed number of executions (go test -fuzz)
-#   7. cgocheck2      the suite again with GOEXPERIMENT=cgocheck2 (strict cgo pointer checks)
+#   5. static build   examples/reverse built with -tags gearman_static: ldd shows no
+#                     libgearman.so, and one round trip through scripts/demo.sh
+#   6. go test -race  the suite, with the race detector (fuzz seed corpora included)
+#   7. fuzz           each fuzz target for a fixed number of executions (go test -fuzz)
+#   8. cgocheck2      the suite again with GOEXPERIMENT=cgocheck2 (strict cgo pointer checks)
 #
 # `scripts/test.sh lint` runs steps 1-3 only (make lint).
 #
@@ -70,6 +72,26 @@ fi
 step "CGO_ENABLED=0 go build ./... and its constructor test   (the !cgo fallback)"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 go test -count=1 -run 'WithoutCgo' .
+
+step "-tags gearman_static: examples/reverse without libgearman.so, run once"
+static_bin=$(mktemp -d "${TMPDIR:-/tmp}/libgearman-go-static.XXXXXX")
+trap 'rm -rf "$static_bin"' EXIT
+go build -tags gearman_static -o "$static_bin/" ./examples/reverse/worker ./examples/reverse/client
+for b in worker client; do
+	deps=$(ldd "$static_bin/$b" 2>&1 || true)
+	if [[ $deps == *libgearman.so* ]]; then
+		printf 'examples/reverse/%s, built with -tags gearman_static, needs libgearman.so:\n%s\n' "$b" "$deps" >&2
+		exit 1
+	fi
+done
+# The demo's gearmand, worker and client, with these binaries; its output only on failure.
+if ! DEMO_BIN="$static_bin" DEMO_DELAY=0s DEMO_TIMEOUT=60 bash scripts/demo.sh >"$static_bin/demo.log" 2>&1; then
+	cat "$static_bin/demo.log" >&2
+	exit 1
+fi
+rm -rf "$static_bin"
+trap - EXIT
+echo ok
 
 step "go test -race -count=1 -timeout $TEST_TIMEOUT ./..."
 go test -race -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
