@@ -51,6 +51,10 @@ type serverSpec struct {
 
 // NewClient creates a client (PHP new GearmanClient). Its options start as
 // PHP's do, ClientFreeTasks, and its timeout is -1 (wait forever).
+//
+// Unlike PHP's constructor, which throws a GearmanException, NewClient
+// returns an error when libgearman cannot create the client, as when the
+// package was built without cgo.
 func NewClient() (*Client, error) {
 	lib, err := newClientLib()
 	if err != nil {
@@ -70,6 +74,9 @@ func NewClient() (*Client, error) {
 // returns an error wrapping ErrClosed. A call in progress on another goroutine
 // stops within a fraction of a second. Tasks not yet finished end with
 // ReturnCode LostConnection.
+//
+// Unlike PHP, where __destruct runs when the last reference goes, Close must
+// be called: Go's garbage collector does not free libgearman's memory.
 func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
@@ -121,8 +128,11 @@ func (c *Client) ReturnCode() ReturnCode {
 }
 
 // LastError returns the message of the last failed call, "" if none failed
-// (PHP error(); PHP returns false when nothing failed yet, and the text is
-// sticky the same way).
+// (PHP error).
+//
+// Unlike PHP, it is not called Error, so that a *Client is not a Go error,
+// and it returns "" where PHP's error() returns false: when nothing failed
+// yet. The text is sticky the same way.
 func (c *Client) LastError() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -202,6 +212,7 @@ func (c *Client) Context() any {
 }
 
 // SetContext stores an application value on the client (PHP setContext).
+//
 // Unlike PHP's, it may be any value, binary strings included.
 func (c *Client) SetContext(v any) error {
 	c.mu.Lock()
@@ -222,6 +233,13 @@ func (c *Client) SetData(v any) error { return c.SetContext(v) }
 
 // AddServer adds a job server (PHP addServer); "" and 0 mean localhost and
 // port 4730. The host is resolved now and connected to on first use.
+//
+// Unlike PHP, it does not connect: PHP's addServer sends the "exceptions"
+// option at once and throws a GearmanException if the server is down, unless
+// its third argument, setupExceptionHandler, is false. Go has no such
+// argument: the client sends the option before its first job. A host holding
+// a NUL byte, which PHP cuts there, or a port outside 0 to 65535 is refused
+// with InvalidArgument.
 func (c *Client) AddServer(host string, port int) error {
 	s := serverSpec{host: host, port: port}
 	if err := s.validate("AddServer"); err != nil {
@@ -232,6 +250,9 @@ func (c *Client) AddServer(host string, port int) error {
 
 // AddServers adds a comma-separated list of host[:port] job servers (PHP
 // addServers).
+//
+// Unlike PHP, it does not connect, and it refuses a host holding a NUL byte
+// or a port outside 0 to 65535, as AddServer does.
 func (c *Client) AddServers(servers string) error {
 	s := serverSpec{list: servers, multi: true}
 	if err := s.validate("AddServers"); err != nil {
@@ -292,7 +313,7 @@ func (c *Client) EnableExceptionHandler() error {
 // with NoActiveFds, as PHP's does.
 func (c *Client) Wait() error { return c.WaitContext(context.Background()) }
 
-// WaitContext is Wait with a context.
+// WaitContext is Wait with a context (Go only).
 func (c *Client) WaitContext(ctx context.Context) error {
 	const op = "Wait"
 	if err := c.acquire(ctx, op); err != nil {
@@ -325,7 +346,7 @@ func (c *Client) WaitContext(ctx context.Context) error {
 // Ping sends workload to every server and checks the echo (PHP ping).
 func (c *Client) Ping(workload []byte) error { return c.PingContext(context.Background(), workload) }
 
-// PingContext is Ping with a context.
+// PingContext is Ping with a context (Go only).
 func (c *Client) PingContext(ctx context.Context, workload []byte) error {
 	const op = "Ping"
 	if len(workload) == 0 {
@@ -373,21 +394,28 @@ func (c *Client) Echo(workload []byte) error { return c.Ping(workload) }
 
 // DoNormal runs a job at normal priority and waits for its result (PHP
 // doNormal). The result is every WORK_DATA chunk the worker sent followed by
-// its final result, as in PHP. A job that fails returns an error matching
-// WorkFail; one whose worker raised an exception returns an error matching
-// WorkException whose message is the exception text. unique "" lets
-// libgearman make one up; "#", by libgearman's convention, makes the unique
-// key a hash of the workload, so that jobs with equal workloads coalesce.
+// its final result, as in PHP. unique "" lets libgearman make one up; "#",
+// by libgearman's convention, makes the unique key a hash of the workload, so
+// that jobs with equal workloads coalesce.
+//
+// Unlike PHP, which returns "" and leaves the code in returnCode(), a job
+// that fails returns an error matching WorkFail; one whose worker raised an
+// exception returns an error matching WorkException whose message is the
+// exception text.
 func (c *Client) DoNormal(function string, workload []byte, unique string) ([]byte, error) {
 	return c.DoNormalContext(context.Background(), function, workload, unique)
 }
 
 // DoHigh is DoNormal at high priority (PHP doHigh).
+//
+// Unlike PHP, it returns a failed job as an error, as DoNormal does.
 func (c *Client) DoHigh(function string, workload []byte, unique string) ([]byte, error) {
 	return c.DoHighContext(context.Background(), function, workload, unique)
 }
 
 // DoLow is DoNormal at low priority (PHP doLow).
+//
+// Unlike PHP, it returns a failed job as an error, as DoNormal does.
 func (c *Client) DoLow(function string, workload []byte, unique string) ([]byte, error) {
 	return c.DoLowContext(context.Background(), function, workload, unique)
 }
@@ -399,27 +427,27 @@ func (c *Client) Do(function string, workload []byte, unique string) ([]byte, er
 	return c.DoNormal(function, workload, unique)
 }
 
-// DoNormalContext is DoNormal with a context. When ctx ends first it returns
-// an error for which errors.Is(err, ctx.Err()) holds; the job, if queued, is
-// dropped by the server when the client reconnects.
+// DoNormalContext is DoNormal with a context (Go only). When ctx ends first
+// it returns an error for which errors.Is(err, ctx.Err()) holds; the job, if
+// queued, is dropped by the server when the client reconnects.
 func (c *Client) DoNormalContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
 	res, _, err := c.do(ctx, "DoNormal", kindForeground, JobPriorityNormal, function, workload, unique)
 	return res, err
 }
 
-// DoHighContext is DoHigh with a context.
+// DoHighContext is DoHigh with a context (Go only).
 func (c *Client) DoHighContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
 	res, _, err := c.do(ctx, "DoHigh", kindForeground, JobPriorityHigh, function, workload, unique)
 	return res, err
 }
 
-// DoLowContext is DoLow with a context.
+// DoLowContext is DoLow with a context (Go only).
 func (c *Client) DoLowContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
 	res, _, err := c.do(ctx, "DoLow", kindForeground, JobPriorityLow, function, workload, unique)
 	return res, err
 }
 
-// DoContext is Do with a context.
+// DoContext is Do with a context (Go only).
 //
 // Deprecated: use DoNormalContext.
 func (c *Client) DoContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
@@ -442,19 +470,19 @@ func (c *Client) DoLowBackground(function string, workload []byte, unique string
 	return c.DoLowBackgroundContext(context.Background(), function, workload, unique)
 }
 
-// DoBackgroundContext is DoBackground with a context.
+// DoBackgroundContext is DoBackground with a context (Go only).
 func (c *Client) DoBackgroundContext(ctx context.Context, function string, workload []byte, unique string) (string, error) {
 	_, h, err := c.do(ctx, "DoBackground", kindBackground, JobPriorityNormal, function, workload, unique)
 	return h, err
 }
 
-// DoHighBackgroundContext is DoHighBackground with a context.
+// DoHighBackgroundContext is DoHighBackground with a context (Go only).
 func (c *Client) DoHighBackgroundContext(ctx context.Context, function string, workload []byte, unique string) (string, error) {
 	_, h, err := c.do(ctx, "DoHighBackground", kindBackground, JobPriorityHigh, function, workload, unique)
 	return h, err
 }
 
-// DoLowBackgroundContext is DoLowBackground with a context.
+// DoLowBackgroundContext is DoLowBackground with a context (Go only).
 func (c *Client) DoLowBackgroundContext(ctx context.Context, function string, workload []byte, unique string) (string, error) {
 	_, h, err := c.do(ctx, "DoLowBackground", kindBackground, JobPriorityLow, function, workload, unique)
 	return h, err
@@ -469,8 +497,10 @@ func (c *Client) DoJobHandle() string {
 }
 
 // DoStatus returns the last status (numerator, denominator) the worker of the
-// last Do call sent. PHP's always returns 0, 0, because libgearman's
-// gearman_client_do_status is a stub; this one reports what was received.
+// last Do call sent (PHP doStatus).
+//
+// Unlike PHP, whose doStatus always returns 0, 0 because libgearman's
+// gearman_client_do_status is a stub, this one reports what was received.
 func (c *Client) DoStatus() (numerator, denominator int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -482,7 +512,7 @@ func (c *Client) JobStatus(jobHandle string) (JobStatus, error) {
 	return c.JobStatusContext(context.Background(), jobHandle)
 }
 
-// JobStatusContext is JobStatus with a context.
+// JobStatusContext is JobStatus with a context (Go only).
 func (c *Client) JobStatusContext(ctx context.Context, jobHandle string) (JobStatus, error) {
 	const op = "JobStatus"
 	if jobHandle == "" || len(jobHandle) >= JobHandleSize || hasNUL(jobHandle) {
@@ -498,7 +528,7 @@ func (c *Client) JobStatusByUniqueKey(unique string) (JobStatus, error) {
 	return c.JobStatusByUniqueKeyContext(context.Background(), unique)
 }
 
-// JobStatusByUniqueKeyContext is JobStatusByUniqueKey with a context.
+// JobStatusByUniqueKeyContext is JobStatusByUniqueKey with a context (Go only).
 func (c *Client) JobStatusByUniqueKeyContext(ctx context.Context, unique string) (JobStatus, error) {
 	const op = "JobStatusByUniqueKey"
 	if unique == "" || len(unique) >= UniqueSize || hasNUL(unique) {

@@ -49,6 +49,15 @@
 // cancellation come through the ...Context variants. Every method is safe for
 // concurrent use; calls on one Client or Worker are serialized.
 //
+// A failed call returns an error (an *Error) where PHP returns false or ""
+// and emits a warning; ReturnCode and LastError still tell what happened, for
+// ported code.
+//
+// Function names, unique keys and hosts are Go strings, which may hold a NUL
+// byte; PHP cuts them there, and libgearman cuts a unique key of 64 bytes to
+// 63. Rather than send something other than what was asked, such arguments
+// are refused with an error matching InvalidArgument.
+//
 // The client enables WORK_EXCEPTION forwarding by itself before its first job
 // (PHP does it inside addServer, and throws if a server is down): without it
 // libgearman 1.1.20 waits forever for a job whose worker raised an exception.
@@ -61,8 +70,20 @@ import (
 	"strings"
 )
 
-// Version returns the version of the linked libgearman (PHP gearman_version).
-func Version() string { return libVersion() }
+// Version returns the version of the linked libgearman and how it was linked
+// (PHP gearman_version), such as "1.1.20+ds (shared)" (Debian's package), or
+// "1.1.20+ds (static)" when built with -tags gearman_static. Empty without
+// cgo.
+//
+// Unlike PHP, it says how libgearman was linked: the part before the space is
+// what PHP's gearman_version() returns.
+func Version() string {
+	v := libVersion()
+	if v == "" {
+		return ""
+	}
+	return v + " (" + linkage + ")"
+}
 
 // BugReport returns where to report libgearman bugs (PHP gearman_bugreport).
 func BugReport() string { return libBugReport() }
@@ -80,9 +101,15 @@ type JobStatus struct {
 	Denominator int
 }
 
-// Error is the error of a failed call: the libgearman return code, the
-// operation, and libgearman's message (or, for WORK_EXCEPTION, the text the
-// worker sent). errors.Is(err, gearman.Timeout) matches on Code.
+// Error is the error of a failed call (PHP GearmanException): the libgearman
+// return code, the operation, and libgearman's message (or, for
+// WORK_EXCEPTION, the text the worker sent). errors.Is(err, gearman.Timeout)
+// matches on Code.
+//
+// Unlike PHP, which throws GearmanException in a few places only (with code
+// 0) and otherwise returns false with a warning, every failed call returns an
+// *Error. Its Code, a ReturnCode, is what PHP's returnCode() would say;
+// PHP's getMessage() is Error().
 type Error struct {
 	Code ReturnCode
 	Op   string
@@ -98,6 +125,7 @@ func wrapError(op string, code ReturnCode, cause error) *Error {
 	return &Error{Code: code, Op: op, Msg: cause.Error(), err: cause}
 }
 
+// Error formats e as "gearman: Op: CODE: Msg", leaving out an empty Msg.
 func (e *Error) Error() string {
 	if e.Msg == "" {
 		return fmt.Sprintf("gearman: %s: %s", e.Op, e.Code)

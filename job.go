@@ -9,8 +9,14 @@ import (
 // Job is one job a worker runs (PHP GearmanJob). A Job given to a WorkerFunc
 // is valid until that function returns; one from GrabJob until it is
 // completed or its Worker is closed. After that every method returns a zero
-// value or an error wrapping ErrJobDone; libgearman has freed the job, and
-// PHP's extension crashes here.
+// value or an error wrapping ErrJobDone: libgearman has freed the job.
+//
+// Unlike PHP, whose extension crashes on a job libgearman has freed, such a
+// call is safe.
+//
+// Unlike PHP, a Job has no constructor (PHP GearmanJob::__construct) and no
+// destructor (PHP GearmanJob::__destruct): the Worker creates every Job, and
+// frees it when its WorkerFunc returns or, for GrabJob, when it is completed.
 type Job struct {
 	mu     sync.Mutex
 	lib    jobLib  // nil once invalid

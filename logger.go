@@ -123,8 +123,8 @@ func lineCode(line string) string {
 	return line[i+1 : i+j]
 }
 
-// SetLogger sends libgearman's log lines for this client to l (Go only; PHP
-// has no logging hook). Levels map as FATAL -> LevelFatal, ERROR ->
+// SetLogger sends libgearman's log lines for this client to l (Go only);
+// PHP has no logging hook. Levels map as FATAL -> LevelFatal, ERROR ->
 // slog.LevelError, INFO -> slog.LevelInfo, DEBUG -> slog.LevelDebug, CRAZY ->
 // LevelCrazy, and libgearman formats only the lines l would record, judged
 // when SetLogger is called. Each record carries the attributes side

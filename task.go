@@ -16,8 +16,14 @@ type TaskCallback func(task *Task, context any) error
 // Task is a job added with AddTask* or AddTaskStatus (PHP GearmanTask).
 //
 // Inside a callback its methods describe the packet being delivered, as in
-// PHP. Unlike PHP, a finished Task keeps its final job handle, data, status
+// PHP.
+//
+// Unlike PHP, a finished Task keeps its final job handle, data, status
 // and return code readable after RunTasks.
+//
+// Unlike PHP, a Task has no constructor (PHP GearmanTask::__construct):
+// AddTask* and AddTaskStatus create tasks, where PHP's new GearmanTask()
+// gives an inert object.
 type Task struct {
 	client    *Client
 	req       taskRequest
@@ -36,7 +42,9 @@ type Task struct {
 }
 
 // ReturnCode returns the task's outcome once it finished: Success, WorkFail,
-// WorkException, or the code of what abandoned it. PHP's is always 0.
+// WorkException, or the code of what abandoned it (PHP returnCode).
+//
+// Unlike PHP's, which is always 0, it reports the outcome.
 func (t *Task) ReturnCode() ReturnCode {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -102,8 +110,10 @@ func (t *Task) Data() []byte {
 func (t *Task) DataSize() int { return len(t.Data()) }
 
 // SendWorkload sends workload data for the task (PHP sendWorkload). It works
-// only inside one of the task's callbacks; elsewhere it returns an error
-// (PHP's extension crashes on a task not yet sent).
+// only inside one of the task's callbacks.
+//
+// Unlike PHP, whose extension crashes on a task not yet sent, it returns an
+// error when called elsewhere.
 func (t *Task) SendWorkload(data []byte) (int, error) {
 	const op = "Task.SendWorkload"
 	t.mu.Lock()
@@ -122,6 +132,9 @@ func (t *Task) SendWorkload(data []byte) (int, error) {
 // RecvData reads up to n bytes of the packet being delivered, for a client
 // with ClientUnbufferedResult (PHP recvData). It works only inside one of
 // the task's callbacks.
+//
+// Unlike PHP, whose extension crashes on a task not yet sent, it returns an
+// error when called elsewhere.
 func (t *Task) RecvData(n int) ([]byte, error) {
 	const op = "Task.RecvData"
 	t.mu.Lock()
@@ -155,7 +168,7 @@ func (t *Task) Uuid() string { return t.Unique() }
 // Deprecated: use SendWorkload (PHP sendData).
 func (t *Task) SendData(data []byte) (int, error) { return t.SendWorkload(data) }
 
-// Create returns the task itself: in Go, AddTask* create it.
+// Create returns the task itself: in Go, AddTask* create it (PHP create).
 //
 // Deprecated: PHP's create() predates addTask.
 func (t *Task) Create() (*Task, error) { return t, nil }

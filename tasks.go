@@ -27,7 +27,10 @@ type taskQueue struct {
 
 // AddTask adds a task for a job at normal priority, run by the next RunTasks
 // (PHP addTask). context is passed to the task's callbacks; the callbacks in
-// force are those set now. unique "" makes one up.
+// force are those set now, as in PHP. unique "" makes one up.
+//
+// Unlike PHP, which passes the context to a callback only when addTask got
+// one, every callback receives it, nil if none was given.
 func (c *Client) AddTask(function string, workload []byte, context any, unique string) (*Task, error) {
 	return c.addTask("AddTask", kindForeground, JobPriorityNormal, function, workload, context, unique)
 }
@@ -111,9 +114,9 @@ func (c *Client) queueTask(op string, req taskRequest, context any) (*Task, erro
 // it would wait; Wait then waits.
 func (c *Client) RunTasks() error { return c.RunTasksContext(context.Background()) }
 
-// RunTasksContext is RunTasks with a context. When ctx ends it frees every
-// task not yet finished (their ReturnCode says why) and returns an error for
-// which errors.Is(err, ctx.Err()) holds; the client stays usable.
+// RunTasksContext is RunTasks with a context (Go only). When ctx ends it
+// frees every task not yet finished (their ReturnCode says why) and returns
+// an error for which errors.Is(err, ctx.Err()) holds; the client stays usable.
 func (c *Client) RunTasksContext(ctx context.Context) error {
 	const op = "RunTasks"
 	if err := c.acquire(ctx, op); err != nil {
@@ -388,8 +391,10 @@ func (c *Client) SetCompleteCallback(cb TaskCallback) error {
 }
 
 // SetExceptionCallback sets the callback for WORK_EXCEPTION (PHP
-// setExceptionCallback). The client asks the servers for exceptions by
-// itself, so unlike PHP's this may come before AddServer.
+// setExceptionCallback).
+//
+// Unlike PHP's, it may come before AddServer: the client asks the servers
+// for exceptions by itself.
 func (c *Client) SetExceptionCallback(cb TaskCallback) error {
 	return c.setCallback("SetExceptionCallback", eventException, cb)
 }
@@ -405,7 +410,10 @@ func (c *Client) SetFailCallback(cb TaskCallback) error {
 func (c *Client) SetClientCallback(cb TaskCallback) error { return c.SetDataCallback(cb) }
 
 // ClearCallbacks removes every callback (PHP clearCallbacks). Tasks already
-// added keep theirs (PHP raises an error when those fire).
+// added keep theirs.
+//
+// Unlike PHP, which raises an error when the callbacks of such tasks fire,
+// they run as before.
 func (c *Client) ClearCallbacks() error {
 	if c.closed.Load() {
 		return closedError("ClearCallbacks")

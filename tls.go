@@ -37,9 +37,9 @@ func libHasTLS() bool {
 func tlsUnsupported(op string) *Error { return wrapError(op, InvalidArgument, ErrTLSUnsupported) }
 
 // SetSSL makes the client's connections use TLS with the given PEM files
-// (libgearman's gearman_client_set_ssl; Go only, PHP has no counterpart):
-// caFile to verify the server, certificate and keyFile to present a client
-// certificate; "" leaves one out. With a libgearman built without TLS, as
+// (Go only), through libgearman's gearman_client_set_ssl; PHP has no
+// counterpart. caFile verifies the server, certificate and keyFile present a
+// client certificate; "" leaves one out. With a libgearman built without TLS, as
 // Debian's and Ubuntu's are, it changes nothing and returns an error wrapping
 // ErrTLSUnsupported, rather than letting jobs go out in plaintext.
 func (c *Client) SetSSL(caFile, certificate, keyFile string) error {
@@ -63,9 +63,9 @@ func (c *Client) SetSSL(caFile, certificate, keyFile string) error {
 }
 
 // SetSSL makes the worker's connections use TLS, as (*Client).SetSSL does
-// (libgearman's gearman_worker_set_ssl; Go only). libgearman 1.1.20 declares
-// that function without defining it, so the worker's TLS also needs a newer
-// library; otherwise the error wraps ErrTLSUnsupported.
+// (Go only), through libgearman's gearman_worker_set_ssl. libgearman 1.1.20
+// declares that function without defining it, so the worker's TLS also needs
+// a newer library; otherwise the error wraps ErrTLSUnsupported.
 func (w *Worker) SetSSL(caFile, certificate, keyFile string) error {
 	const op = "SetSSL"
 	if w.closed.Load() {

@@ -86,6 +86,10 @@ func callWorkerFunc(fn WorkerFunc, job *Job, ctx any) (result []byte, err error)
 }
 
 // NewWorker creates a worker (PHP new GearmanWorker).
+//
+// Unlike PHP's constructor, which throws a GearmanException, NewWorker
+// returns an error when libgearman cannot create the worker, as when the
+// package was built without cgo.
 func NewWorker() (*Worker, error) {
 	lib, err := newWorkerLib()
 	if err != nil {
@@ -106,6 +110,9 @@ func NewWorker() (*Worker, error) {
 // Close frees the worker (PHP __destruct). It is idempotent; every later call
 // returns an error wrapping ErrClosed, and jobs taken with GrabJob become
 // invalid. A Work in progress on another goroutine stops at its next slice.
+//
+// Unlike PHP, where __destruct runs when the last reference goes, Close must
+// be called: Go's garbage collector does not free libgearman's memory.
 func (w *Worker) Close() error {
 	if w.closed.Swap(true) {
 		return nil
@@ -206,6 +213,10 @@ func (w *Worker) ReturnCode() ReturnCode {
 
 // LastError returns the message of the last failed call, "" if none failed
 // (PHP error).
+//
+// Unlike PHP, it is not called Error, so that a *Worker is not a Go error,
+// and it returns "" where PHP's error() returns false: when nothing failed
+// yet.
 func (w *Worker) LastError() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -324,6 +335,11 @@ func (w *Worker) SetId(id string) error {
 }
 
 // AddServer adds a job server (PHP addServer); "" and 0 mean localhost:4730.
+//
+// Unlike PHP, it does not connect: PHP's addServer sends the "exceptions"
+// option at once and throws a GearmanException if the server is down. A host
+// holding a NUL byte, which PHP cuts there, or a port outside 0 to 65535 is
+// refused with InvalidArgument.
 func (w *Worker) AddServer(host string, port int) error {
 	s := serverSpec{host: host, port: port}
 	if err := s.validate("AddServer"); err != nil {
@@ -334,6 +350,9 @@ func (w *Worker) AddServer(host string, port int) error {
 
 // AddServers adds a comma-separated list of host[:port] job servers (PHP
 // addServers).
+//
+// Unlike PHP, it does not connect, and it refuses a host holding a NUL byte
+// or a port outside 0 to 65535, as AddServer does.
 func (w *Worker) AddServers(servers string) error {
 	s := serverSpec{list: servers, multi: true}
 	if err := s.validate("AddServers"); err != nil {
@@ -356,9 +375,10 @@ func (w *Worker) addServerSpec(op string, s serverSpec) error {
 	return w.succeed(Success)
 }
 
-// EnableExceptionHandler sends the "exceptions" option to every server (PHP
-// enableExceptionHandler). gearmand only heeds it from clients; it is here
-// for ported code.
+// EnableExceptionHandler sends the "exceptions" option to every server
+// (Go only). PHP's GearmanWorker gained enableExceptionHandler in extension
+// 2.1.1, after the 2.1.0 this package follows. gearmand only heeds it from
+// clients; it is here for ported code.
 func (w *Worker) EnableExceptionHandler() error {
 	const op = "EnableExceptionHandler"
 	if err := w.acquire(context.Background(), op); err != nil {
@@ -439,6 +459,10 @@ func (f *workerFunction) retire() {
 // is passed to every call. timeout > 0 is the job timeout in milliseconds
 // (gearmand raises anything below 1000 to 1000). Adding a name again replaces
 // its function, context and timeout.
+//
+// Unlike PHP, where an exception thrown by the function propagates out of
+// work(), an error or a panic in fn ends the job with WORK_EXCEPTION and the
+// worker carries on (see WorkerFunc).
 func (w *Worker) AddFunction(function string, fn WorkerFunc, context any, timeout int) error {
 	const op = "AddFunction"
 	if err := validateFunction(op, function, timeout); err != nil {
@@ -512,14 +536,16 @@ func validateFunction(op, function string, timeout int) error {
 	return nil
 }
 
-// Work waits for one job and runs it (PHP work). It returns nil once a job
-// ran, whatever the job's outcome: the client learns that. PHP's work()
-// returns false after a failed job, which ends the usual while($w->work())
-// loop.
+// Work waits for one job and runs it (PHP work).
+//
+// Unlike PHP, it returns nil once a job ran, whatever the job's outcome: the
+// client learns that. PHP's work() returns false after a failed job, which
+// ends the usual while($w->work()) loop.
 func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
 
-// WorkContext is Work with a context: it returns when ctx ends while waiting
-// for a job; a job already running finishes and its result is sent first.
+// WorkContext is Work with a context (Go only): it returns when ctx ends
+// while waiting for a job; a job already running finishes and its result is
+// sent first.
 func (w *Worker) WorkContext(ctx context.Context) error {
 	const op = "Work"
 	if err := w.acquire(ctx, op); err != nil {
@@ -597,7 +623,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 // Wait waits for activity on a non-blocking worker's connections (PHP wait).
 func (w *Worker) Wait() error { return w.WaitContext(contextBackground) }
 
-// WaitContext is Wait with a context.
+// WaitContext is Wait with a context (Go only).
 func (w *Worker) WaitContext(ctx context.Context) error {
 	const op = "Wait"
 	if err := w.acquire(ctx, op); err != nil {
@@ -624,7 +650,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 // Ping sends data to every server and checks the echo (PHP ping).
 func (w *Worker) Ping(data []byte) error { return w.PingContext(contextBackground, data) }
 
-// PingContext is Ping with a context; its deadline bounds the wait.
+// PingContext is Ping with a context (Go only); its deadline bounds the wait.
 func (w *Worker) PingContext(ctx context.Context, data []byte) error {
 	const op = "Ping"
 	if len(data) == 0 {
@@ -653,10 +679,10 @@ func (w *Worker) PingContext(ctx context.Context, data []byte) error {
 // Deprecated: use Ping (PHP echo).
 func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
 
-// Run serves jobs until ctx ends, then returns nil: a job in progress
-// finishes and its result is sent first. Connection failures are retried with
-// a capped back-off; Run returns an error only for what retrying cannot fix
-// (no servers, no functions, Close).
+// Run serves jobs until ctx ends (Go only), then returns nil: a job in
+// progress finishes and its result is sent first. Connection failures are
+// retried with a capped back-off; Run returns an error only for what retrying
+// cannot fix (no servers, no functions, Close).
 func (w *Worker) Run(ctx context.Context) error {
 	backoff := time.Duration(0)
 	for {
