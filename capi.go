@@ -249,8 +249,14 @@ func (t cLiveTask) status() JobStatus {
 
 func (t cLiveTask) sendWorkload(data []byte) (int, ReturnCode) {
 	p, n := cbytes(data)
-	var rc C.gearman_return_t
+	// libgearman 1.1.20 leaves rc untouched on one failure path
+	// (send_and_flush returns NOT_FLUSHING as the byte count), so it starts
+	// out as a failure that only libgearman can turn into SUCCESS.
+	rc := C.gearman_return_t(C.GEARMAN_NOT_FLUSHING)
 	sent := C.gearman_task_send_workload(t.p, unsafe.Pointer(p), n, &rc)
+	if rc != C.GEARMAN_SUCCESS {
+		sent = 0
+	}
 	return int(sent), ReturnCode(rc)
 }
 

@@ -156,6 +156,9 @@ func (c *Client) Options() ClientOptions {
 // SetOptions replaces the client options (PHP setOptions). Setting
 // ClientException enables exception forwarding, as EnableExceptionHandler.
 func (c *Client) SetOptions(o ClientOptions) error {
+	if c.closed.Load() {
+		return closedError("SetOptions")
+	}
 	if o&ClientSsl != 0 && !libHasTLS() {
 		return c.record(tlsUnsupported("SetOptions"))
 	}
@@ -170,6 +173,9 @@ func (c *Client) SetOptions(o ClientOptions) error {
 
 // AddOptions sets the given option bits (PHP addOptions).
 func (c *Client) AddOptions(o ClientOptions) error {
+	if c.closed.Load() {
+		return closedError("AddOptions")
+	}
 	c.mu.Lock()
 	all := c.options | o
 	c.mu.Unlock()
@@ -178,6 +184,9 @@ func (c *Client) AddOptions(o ClientOptions) error {
 
 // RemoveOptions clears the given option bits (PHP removeOptions).
 func (c *Client) RemoveOptions(o ClientOptions) error {
+	if c.closed.Load() {
+		return closedError("RemoveOptions")
+	}
 	c.mu.Lock()
 	c.options &^= o
 	c.mu.Unlock()
@@ -195,6 +204,9 @@ func (c *Client) Timeout() int {
 // without hearing from them (PHP setTimeout); -1 waits forever. 0 makes calls
 // give up at once; unlike with libgearman, the client stays usable afterwards.
 func (c *Client) SetTimeout(ms int) error {
+	if c.closed.Load() {
+		return closedError("SetTimeout")
+	}
 	if ms < -1 {
 		return c.record(newError("SetTimeout", InvalidArgument, "timeout must be -1 or more"))
 	}
@@ -215,6 +227,9 @@ func (c *Client) Context() any {
 //
 // Unlike PHP's, it may be any value, binary strings included.
 func (c *Client) SetContext(v any) error {
+	if c.closed.Load() {
+		return closedError("SetContext")
+	}
 	c.mu.Lock()
 	c.context = v
 	c.mu.Unlock()
@@ -678,6 +693,11 @@ func (c *Client) runJob(ctx context.Context, op string, req taskRequest) (taskLi
 func (c *Client) acquire(ctx context.Context, op string) error {
 	if c.closed.Load() {
 		return closedError(op)
+	}
+	// select picks at random among ready cases: an expired context must win
+	// over a free object, or the call would sometimes go ahead.
+	if err := ctx.Err(); err != nil {
+		return c.record(contextError(op, err))
 	}
 	if ctx.Done() == nil {
 		c.sem <- struct{}{}

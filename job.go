@@ -236,6 +236,9 @@ func (j *Job) send(op string, terminal bool, call func(jobLib) ReturnCode) error
 func (j *Job) finish(result []byte, err error) ReturnCode {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	// After the terminal packet libgearman answers SUCCESS to every send
+	// without sending anything: later Send calls must see ErrJobDone.
+	defer func() { j.done = true }()
 	code := j.ret
 	if err != nil {
 		var rc ReturnCode

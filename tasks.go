@@ -119,6 +119,9 @@ func (c *Client) RunTasks() error { return c.RunTasksContext(context.Background(
 // an error for which errors.Is(err, ctx.Err()) holds; the client stays usable.
 func (c *Client) RunTasksContext(ctx context.Context) error {
 	const op = "RunTasks"
+	if err := ctx.Err(); err != nil {
+		return c.runTasksExpired(op, err)
+	}
 	if err := c.acquire(ctx, op); err != nil {
 		return err
 	}
@@ -191,6 +194,21 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			return c.fail(op, Timeout)
 		}
 	}
+}
+
+// runTasksExpired ends the tasks of a RunTasksContext whose context had
+// ended before it started, as one that ends mid-run does.
+func (c *Client) runTasksExpired(op string, ctxErr error) error {
+	if err := c.acquire(contextBackground, op); err != nil {
+		return err
+	}
+	defer c.release()
+	err := contextError(op, ctxErr)
+	if c.inflightCount() > 0 {
+		c.broken = true // the server drops the abandoned jobs
+	}
+	c.abandonAll(err.(*Error).Code)
+	return c.record(err)
 }
 
 // fillWindow hands libgearman pending tasks up to the window. libgearman

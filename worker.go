@@ -302,6 +302,9 @@ func (w *Worker) Timeout() int {
 // SetTimeout sets how long, in milliseconds, Work waits for a job before it
 // returns Timeout (PHP setTimeout); -1 waits forever.
 func (w *Worker) SetTimeout(ms int) error {
+	if w.closed.Load() {
+		return closedError("SetTimeout")
+	}
 	if ms < -1 {
 		return w.record(newError("SetTimeout", InvalidArgument, "timeout must be -1 or more"))
 	}
@@ -725,6 +728,11 @@ var contextBackground = context.Background()
 func (w *Worker) acquire(ctx context.Context, op string) error {
 	if w.closed.Load() {
 		return closedError(op)
+	}
+	// select picks at random among ready cases: an expired context must win
+	// over a free object, or the call would sometimes go ahead.
+	if err := ctx.Err(); err != nil {
+		return w.record(contextError(op, err))
 	}
 	if ctx.Done() == nil {
 		w.sem <- struct{}{}
