@@ -33,6 +33,10 @@
 #                       run prints its tables but never writes the docs
 #   BENCH_RESULTS_DIR   where raw results go (default bench/results)
 #   GEARMAND            the gearmand binary (default /usr/sbin/gearmand)
+#   GOMAXPROCS=2        reaches the Go programs only. Pinned to one CPU, Go picks
+#                       GOMAXPROCS=1, and then every blocking libgearman call hands
+#                       its P to another thread (bench/notes.md); the tables use
+#                       the runtime's default unless this is set
 #
 # Every run gets a fresh gearmand (-t 2 -L 127.0.0.1 -p <free port>) and a
 # fresh worker of the implementation measured; each client does one untimed
@@ -48,7 +52,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command_line() {
 	local v words=()
 	for v in BENCH_SCALE BENCH_RUNS BENCH_ONLY BENCH_IMPLS BENCH_W5_N BENCH_PIN BENCH_CPU_SERVER \
-		BENCH_CPU_CLIENT BENCH_FREE_TASKS_VARIANT BENCH_WORKER LIBGEARMAN_GO_SNDBUF GEARMAND; do
+		BENCH_CPU_CLIENT BENCH_FREE_TASKS_VARIANT BENCH_WORKER LIBGEARMAN_GO_SNDBUF GEARMAND GOMAXPROCS; do
 		if [[ -n ${!v:-} ]]; then
 			words+=("$v=${!v}")
 		fi
