@@ -141,7 +141,7 @@ func badServer(t *testing.T, functions ...string) (*gearmantest.Server, *gearman
 func badRequireQueues(t *testing.T, srv *gearmantest.Server, want map[string]int) {
 	t.Helper()
 	var last string
-	ok := badEventually(func() bool {
+	ok := eventually(5*time.Second, func() bool {
 		out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
 		if err != nil {
 			return false
@@ -168,19 +168,6 @@ func badRequireQueues(t *testing.T, srv *gearmantest.Server, want map[string]int
 		return true
 	})
 	require.True(t, ok, "gearmand status: want %v, got:\n%s", want, last)
-}
-
-func badEventually(cond func() bool) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // badRequireDropped shows that the jobs of function that clients abandoned

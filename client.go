@@ -347,13 +347,8 @@ func (c *Client) WaitContext(ctx context.Context) error {
 			}
 			return c.fail(op, rc)
 		}
-		switch {
-		case ctx.Err() != nil:
-			return c.record(contextError(op, ctx.Err()))
-		case c.closed.Load():
-			return closedError(op)
-		case clock.expired():
-			return c.fail(op, rc)
+		if err := c.interrupted(ctx, op, &clock); err != nil {
+			return err
 		}
 	}
 }
@@ -387,13 +382,8 @@ func (c *Client) PingContext(ctx context.Context, workload []byte) error {
 			return c.fail(op, rc)
 		}
 		c.broken = true
-		switch {
-		case ctx.Err() != nil:
-			return c.record(contextError(op, ctx.Err()))
-		case c.closed.Load():
-			return closedError(op)
-		case clock.expired():
-			return c.fail(op, rc)
+		if err := c.interrupted(ctx, op, &clock); err != nil {
+			return err
 		}
 		c.rebuildIfBroken()
 		c.repair()
@@ -765,6 +755,21 @@ func (c *Client) settle(lib clientLib) {
 	if c.tls != nil {
 		lib.setSSL(*c.tls)
 	}
+}
+
+// interrupted returns the error that ends a wait in slices, or nil to wait
+// on: the context ended, the client was closed, or the user's timeout passed
+// without progress. (runTask and RunTasks add their own clean-up to these.)
+func (c *Client) interrupted(ctx context.Context, op string, clock *idleClock) error {
+	switch {
+	case ctx.Err() != nil:
+		return c.record(contextError(op, ctx.Err()))
+	case c.closed.Load():
+		return closedError(op)
+	case clock.expired():
+		return c.fail(op, Timeout)
+	}
+	return nil
 }
 
 func (c *Client) hasServers() bool {

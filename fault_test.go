@@ -158,34 +158,14 @@ func fltStatus(addr, function string) (total, running, workers int, ok bool) {
 	if err != nil {
 		return 0, 0, 0, false
 	}
-	for _, line := range splitLines(out) {
-		var name string
-		var a, b, c int
-		if n, _ := sscanStatus(line, &name, &a, &b, &c); n == 4 && name == function {
-			return a, b, c, true
-		}
-	}
-	return 0, 0, 0, true
-}
-
-// fltEventually polls cond every 20 ms and reports whether it held within limit.
-func fltEventually(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	total, running, workers, _ = functionStatus(out, function)
+	return total, running, workers, true
 }
 
 // fltWaitWorkers waits until addr lists at least one worker for every function.
 func fltWaitWorkers(t *testing.T, addr string, limit time.Duration, functions ...string) {
 	t.Helper()
-	ok := fltEventually(limit, func() bool {
+	ok := eventually(limit, func() bool {
 		for _, f := range functions {
 			if _, _, n, _ := fltStatus(addr, f); n < 1 {
 				return false
@@ -205,8 +185,6 @@ func fltCPU(t *testing.T) time.Duration {
 	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
-
-func fltEcho(job *gearman.Job, _ any) ([]byte, error) { return job.Workload(), nil }
 
 func fltIsConnErr(err error) bool {
 	return errors.Is(err, gearman.CouldNotConnect) || errors.Is(err, gearman.LostConnection)
@@ -285,7 +263,7 @@ func TestFaultClientAcrossServerRestart(t *testing.T) {
 	srv.Restart()
 	// A fresh worker, so that only the client's recovery is under test.
 	ew := fltWorker(t, srv.Addr())
-	require.NoError(t, ew.AddFunction("flt-echo1", fltEcho, nil, 0))
+	require.NoError(t, ew.AddFunction("flt-echo1", echo, nil, 0))
 	fltRun(t, ew)
 	fltWaitWorkers(t, srv.Addr(), 5*time.Second, "flt-echo1")
 
@@ -340,7 +318,7 @@ func TestFaultTasksInFlightWhenConnectionDrops(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the worker never received a task")
 	}
-	if !fltEventually(3*time.Second, func() bool { n, _, _, _ := fltStatus(srv.Addr(), "flt-hold2"); return n == 5 }) {
+	if !eventually(3*time.Second, func() bool { n, _, _, _ := fltStatus(srv.Addr(), "flt-hold2"); return n == 5 }) {
 		t.Fatal("gearmand never held all 5 tasks")
 	}
 
@@ -371,7 +349,7 @@ func TestFaultWorkerRunAcrossRestart(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	w := fltWorker(t, srv.Addr())
 	require.NoError(t, w.SetId(id))
-	require.NoError(t, w.AddFunction("flt-echo3", fltEcho, nil, 0))
+	require.NoError(t, w.AddFunction("flt-echo3", echo, nil, 0))
 	r := fltRun(t, w)
 	fltWaitWorkers(t, srv.Addr(), 5*time.Second, "flt-echo3")
 	workersLine := func() string {
@@ -421,7 +399,7 @@ func TestFaultWorkerRunAcrossRestart(t *testing.T) {
 func TestFaultWorkLoopAcrossRestart(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	w := fltWorker(t, srv.Addr())
-	require.NoError(t, w.AddFunction("flt-echo3b", fltEcho, nil, 0))
+	require.NoError(t, w.AddFunction("flt-echo3b", echo, nil, 0))
 	results := make(chan error, 1024)
 	loopDone := make(chan struct{})
 	go func() {
@@ -541,7 +519,7 @@ func TestFaultTwoServersClientFailover(t *testing.T) {
 		// One dedicated worker per server: only the client's failover is under test.
 		for _, s := range []*gearmantest.Server{s0, s1} {
 			w := fltWorker(t, s.Addr())
-			require.NoError(t, w.AddFunction("flt-echo4", fltEcho, nil, 0))
+			require.NoError(t, w.AddFunction("flt-echo4", echo, nil, 0))
 			require.NoError(t, w.AddFunction("flt-bg4", bg, nil, 0))
 			fltRun(t, w)
 			fltWaitWorkers(t, s.Addr(), 5*time.Second, "flt-echo4", "flt-bg4")
@@ -768,7 +746,7 @@ func fltAfterStall(t *testing.T, srv *gearmantest.Server, c *gearman.Client, a *
 		res, err := c.DoNormal("flt-timeout6", []byte("job2"), "")
 		out <- fltResult[[]byte]{v: res, err: err, d: time.Since(start)}
 	}()
-	if !fltEventually(2*time.Second, func() bool {
+	if !eventually(2*time.Second, func() bool {
 		total, running, _, _ := fltStatus(srv.Addr(), "flt-timeout6")
 		return total == 1 && running == 0
 	}) {
@@ -963,7 +941,7 @@ func TestFaultCloseUnblocks(t *testing.T) {
 	t.Run("Work", func(t *testing.T) {
 		srv := gearmantest.NewServer(t)
 		w := fltWorker(t, srv.Addr())
-		require.NoError(t, w.AddFunction("flt-idle8", fltEcho, nil, 0))
+		require.NoError(t, w.AddFunction("flt-idle8", echo, nil, 0))
 		err := closeWhile(t, "Work", w.Work, w.Close)
 		require.ErrorIs(t, err, gearman.ErrClosed)
 	})
@@ -971,7 +949,7 @@ func TestFaultCloseUnblocks(t *testing.T) {
 	t.Run("Run", func(t *testing.T) {
 		srv := gearmantest.NewServer(t)
 		w := fltWorker(t, srv.Addr())
-		require.NoError(t, w.AddFunction("flt-idle8", fltEcho, nil, 0))
+		require.NoError(t, w.AddFunction("flt-idle8", echo, nil, 0))
 		err := closeWhile(t, "Run", func() error { return w.Run(context.Background()) }, w.Close)
 		// Run's doc: it returns an error only for what retrying cannot fix,
 		// Close among them.
@@ -997,7 +975,7 @@ func TestFaultCloseUnblocks(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- c.RunTasks() }()
-		if !fltEventually(3*time.Second, func() bool { n, _, _, _ := fltStatus(srv.Addr(), "flt-nobody8"); return n == 100 }) {
+		if !eventually(3*time.Second, func() bool { n, _, _, _ := fltStatus(srv.Addr(), "flt-nobody8"); return n == 100 }) {
 			t.Fatal("gearmand never held the 100 tasks")
 		}
 		closed := time.Now()

@@ -73,6 +73,21 @@ func statusHasWorker(status, function string) bool {
 	return ok && workers > 0
 }
 
+// eventually polls cond every 10 ms and reports whether it held within limit:
+// for waits whose failure the caller reports in its own words.
+func eventually(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func echo(job *gearman.Job, _ any) ([]byte, error) { return job.Workload(), nil }
 
 func reverse(job *gearman.Job, _ any) ([]byte, error) {

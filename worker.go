@@ -564,13 +564,8 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 		if rc != Timeout {
 			return w.check(op, rc)
 		}
-		switch {
-		case ctx.Err() != nil:
-			return w.record(contextError(op, ctx.Err()))
-		case w.closed.Load():
-			return closedError(op)
-		case clock.expired():
-			return w.fail(op, Timeout)
+		if err := w.interrupted(ctx, op, &clock); err != nil {
+			return err
 		}
 	}
 }
@@ -623,6 +618,20 @@ func (w *Worker) GrabJob() (*Job, error) {
 	}
 }
 
+// interrupted returns the error that ends a wait in slices, or nil to wait
+// on: the context ended, the worker was closed, or the user's timeout passed.
+func (w *Worker) interrupted(ctx context.Context, op string, clock *idleClock) error {
+	switch {
+	case ctx.Err() != nil:
+		return w.record(contextError(op, ctx.Err()))
+	case w.closed.Load():
+		return closedError(op)
+	case clock.expired():
+		return w.fail(op, Timeout)
+	}
+	return nil
+}
+
 // Wait waits for activity on a non-blocking worker's connections (PHP wait).
 func (w *Worker) Wait() error { return w.WaitContext(contextBackground) }
 
@@ -639,13 +648,8 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 		if rc != Timeout {
 			return w.check(op, rc)
 		}
-		switch {
-		case ctx.Err() != nil:
-			return w.record(contextError(op, ctx.Err()))
-		case w.closed.Load():
-			return closedError(op)
-		case clock.expired():
-			return w.fail(op, Timeout)
+		if err := w.interrupted(ctx, op, &clock); err != nil {
+			return err
 		}
 	}
 }
