@@ -121,6 +121,9 @@ type workerLib interface {
 	unregister(name string) ReturnCode
 	unregisterAll() ReturnCode
 	work(timeoutMs int) ReturnCode
+	// interrupt ends a wait in progress on another thread. libgearman leaves
+	// the pipe it uses signalled: the object must be replaced afterwards.
+	interrupt()
 	grabJob(timeoutMs int) (jobLib, ReturnCode)
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode

@@ -274,7 +274,8 @@ func (t cLiveTask) recvData(n int) ([]byte, ReturnCode) {
 
 type cWorker struct {
 	p       *C.gearman_worker_st
-	handles []handle // one per define: C keeps the context until free
+	id      C.gearman_id_t // the wakeup pipe, for interrupt
+	handles []handle       // one per define: C keeps the context until free
 }
 
 func newWorkerLib() (workerLib, error) {
@@ -282,8 +283,13 @@ func newWorkerLib() (workerLib, error) {
 	if p == nil {
 		return nil, newError("NewWorker", MemoryAllocationFailure, "gearman_worker_create failed")
 	}
-	return &cWorker{p: p}, nil
+	return &cWorker{p: p, id: C.gearman_worker_id(p)}, nil
 }
+
+// interrupt writes to the worker's wakeup pipe, which every wait inside
+// libgearman polls: the wait returns SHUTDOWN_GRACEFUL. It touches only the
+// pipe, so it is safe while another thread is inside libgearman.
+func (w *cWorker) interrupt() { C.gearman_kill(w.id, C.GEARMAN_SIGNAL_INTERRUPT) }
 
 func (w *cWorker) free() {
 	C.gearman_worker_free(w.p)

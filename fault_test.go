@@ -7,11 +7,14 @@ package gearman_test
 // blocks also wakes when the test ends (t.Context) or its gate is closed.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -992,4 +995,55 @@ func TestFaultCloseUnblocks(t *testing.T) {
 			require.NotEqual(t, gearman.Success, task.ReturnCode(), "task %s after Close", task.Unique())
 		}
 	})
+}
+
+// ---- a gearmand that stalls ----
+
+// procCPU returns the CPU time (user + system) process pid used so far.
+func procCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, err := strconv.ParseInt(f[11], 10, 64)
+	require.NoError(t, err)
+	stime, err := strconv.ParseInt(f[12], 10, 64)
+	require.NoError(t, err)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// A gearmand that stops answering for a few hundred milliseconds (a slow
+// disk, a paused VM) must not leave the worker and gearmand trading GRAB_JOB
+// and NO_JOB. With libgearman's timeout cut into 200 ms slices, a slice that
+// ended while the answer to GRAB_JOB was due made the next one send another:
+// afterwards an idle gearmand burned 80 ms of CPU a second and W1 fell from
+// about 2 200 to 420 jobs/s. The worker's slices are now longer than such a
+// stall, and Close or a context interrupt them instead.
+func TestFaultWorkerSurvivesStalledServer(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	c := newClient(t, srv)
+	_, err := c.DoNormal("echo", []byte("before"), "")
+	require.NoError(t, err)
+
+	proc, err := os.FindProcess(srv.Pid())
+	require.NoError(t, err)
+	for _, stall := range []time.Duration{300, 450, 600, 750, 500} {
+		require.NoError(t, proc.Signal(syscall.SIGSTOP))
+		time.Sleep(stall * time.Millisecond)
+		require.NoError(t, proc.Signal(syscall.SIGCONT))
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	cpu0 := procCPU(t, srv.Pid())
+	time.Sleep(2 * time.Second) // idle: nobody has anything to say
+	idle := procCPU(t, srv.Pid()) - cpu0
+	t.Logf("gearmand used %v of CPU in 2 s of idling after the stalls", idle)
+	require.Less(t, idle, 40*time.Millisecond, "gearmand busy while idle: the worker keeps asking for jobs")
+
+	for i := range 50 {
+		out, err := c.DoNormal("echo", []byte(strconv.Itoa(i)), "")
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(i), string(out))
+	}
 }

@@ -51,7 +51,10 @@ func (j *Job) invalidate() {
 // loadLocked reads the fields in want not read yet. j.mu is held.
 func (j *Job) loadLocked(want jobFields) {
 	want &^= j.loaded
-	if want == 0 || j.lib == nil {
+	// A finished job reads nothing more from libgearman, even in the moment
+	// before its function's return invalidates it: what it answers then must
+	// not depend on which goroutine runs first.
+	if want == 0 || j.lib == nil || j.done {
 		return
 	}
 	if want&fieldHandle != 0 {

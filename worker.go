@@ -43,6 +43,12 @@ type Worker struct {
 	options    WorkerOptions
 	id         string
 
+	// wakeMu guards waking: the lib whose wait Close or a context may
+	// interrupt, set only while such a wait runs; woken says one did.
+	wakeMu sync.Mutex
+	waking workerLib
+	woken  bool
+
 	log logSink   // SetLogger's logger; guarded by sem, installed in every lib
 	tls *tlsFiles // SetSSL's files; guarded by sem, given to every lib
 }
@@ -109,7 +115,7 @@ func NewWorker() (*Worker, error) {
 
 // Close frees the worker (PHP __destruct). It is idempotent; every later call
 // returns an error wrapping ErrClosed, and jobs taken with GrabJob become
-// invalid. A Work in progress on another goroutine stops at its next slice.
+// invalid. A Work, Run or GrabJob in progress on another goroutine returns at once.
 //
 // Unlike PHP, where __destruct runs when the last reference goes, Close must
 // be called: Go's garbage collector does not free libgearman's memory.
@@ -117,6 +123,7 @@ func (w *Worker) Close() error {
 	if w.closed.Swap(true) {
 		return nil
 	}
+	w.interrupt()
 	w.sem <- struct{}{}
 	w.invalidateGrabbed()
 	if w.lib != nil {
@@ -560,8 +567,12 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 	}
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
-		rc := w.lib.work(clock.sliceOf(workSliceMs))
-		if rc != Timeout {
+		var rc ReturnCode
+		fired := w.interruptible(ctx, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
+		if rc == Success { // a job ran, even if ctx ended meanwhile
+			return w.succeed(rc)
+		}
+		if rc != Timeout && !fired {
 			return w.check(op, rc)
 		}
 		if err := w.interrupted(ctx, op, &clock); err != nil {
@@ -570,13 +581,46 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 	}
 }
 
-// workSliceMs bounds each wait for a job; each slice costs one GRAB_JOB.
+// interruptible runs call, a wait inside libgearman, so that ctx ending or
+// Close ends it at once through the worker's wakeup pipe, instead of at the
+// end of its slice. It reports whether that happened; the lib is then
+// replaced, as libgearman leaves the pipe signalled.
+func (w *Worker) interruptible(ctx context.Context, call func()) (fired bool) {
+	w.wakeMu.Lock()
+	w.waking, w.woken = w.lib, false
+	w.wakeMu.Unlock()
+	stop := context.AfterFunc(ctx, w.interrupt)
+	call()
+	stop()
+	w.wakeMu.Lock()
+	fired = w.woken
+	w.waking, w.woken = nil, false
+	w.wakeMu.Unlock()
+	if fired {
+		w.broken = true
+	}
+	return fired
+}
+
+// interrupt ends the wait interruptible is running, if any.
+func (w *Worker) interrupt() {
+	w.wakeMu.Lock()
+	defer w.wakeMu.Unlock()
+	if w.waking != nil && !w.woken {
+		w.waking.interrupt()
+		w.woken = true
+	}
+}
+
+// workSliceMs bounds each wait for a job; each slice costs one GRAB_JOB, and
+// lets libgearman try again a server it could not reach. A context or Close
+// does not wait for the slice to end (interruptible).
 // Keep it well above gearmand's answer time: libgearman applies the same
 // timeout while it waits for the answer to GRAB_JOB, and a slice that ends
 // there makes the next call send another GRAB_JOB with the first answer still
 // on its way. With 1 ms slices such requests piled up under load until the
 // worker spent its time sending them (a soak fell from 1 250 to 130 jobs/s).
-const workSliceMs = 200
+const workSliceMs = 2000
 
 // GrabJob waits for one job and returns it without running any function
 // (PHP grabJob). The caller completes it with SendComplete, SendFail or
@@ -593,7 +637,9 @@ func (w *Worker) GrabJob() (*Job, error) {
 		if w.Options()&WorkerNonBlocking != 0 {
 			ms = clampWait(w.Timeout())
 		}
-		lib, rc := w.lib.grabJob(ms)
+		var lib jobLib
+		var rc ReturnCode
+		fired := w.interruptible(contextBackground, func() { lib, rc = w.lib.grabJob(ms) })
 		if lib != nil {
 			j := &Job{lib: lib, worker: w}
 			w.mu.Lock()
@@ -606,7 +652,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 			return nil, w.fail(op, rc)
 		}
 		// Woken without a job (another worker took it): wait again.
-		if rc != Timeout && rc != NoJobs && rc != Success {
+		if rc != Timeout && rc != NoJobs && rc != Success && !fired {
 			return nil, w.fail(op, rc)
 		}
 		switch {
@@ -644,8 +690,9 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	defer w.release()
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
-		rc := w.lib.wait(clock.sliceOf(workSliceMs))
-		if rc != Timeout {
+		var rc ReturnCode
+		fired := w.interruptible(ctx, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
+		if rc != Timeout && !fired {
 			return w.check(op, rc)
 		}
 		if err := w.interrupted(ctx, op, &clock); err != nil {
@@ -758,7 +805,7 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 // object is replaced by a fresh one configured the same way, so that the
 // reconnection registers the functions and the identifier again.
 func (w *Worker) release() {
-	if w.broken && w.lib != nil {
+	if w.broken && w.lib != nil && !w.closed.Load() {
 		if lib, err := newWorkerLib(); err == nil {
 			w.settle(lib)
 			if w.configure(lib) == Success {
