@@ -687,9 +687,22 @@ func TestFaultPersistentQueueSurvivesKill(t *testing.T) {
 		return nil, nil
 	}, nil, 0))
 	fltRun(t, w)
-	select {
-	case <-all:
-	case <-time.After(10 * time.Second):
+	// gearmand deletes each job from SQLite as it hands it out, a disk sync
+	// apiece: on a slow disk 1 000 take longer than any fixed wait. The test
+	// waits while jobs keep arriving, and gives up after 10 s without one.
+	seen, lastProgress := 0, time.Now()
+	for done := false; !done; {
+		select {
+		case <-all:
+			done = true
+		case <-time.After(200 * time.Millisecond):
+			mu.Lock()
+			if len(got) > seen {
+				seen, lastProgress = len(got), time.Now()
+			}
+			mu.Unlock()
+			done = time.Since(lastProgress) > 10*time.Second
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
