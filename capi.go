@@ -180,12 +180,18 @@ func (c *cClient) setLog(h handle, v Verbose) {
 	C.gm_client_set_log(c.p, C.uintptr_t(h), C.int(v))
 }
 
-func (c *cClient) setSSL(t tlsFiles) {
+// withTLSFiles gives call C copies of the three paths ("" as NULL), freed
+// when it returns.
+func withTLSFiles(t tlsFiles, call func(ca, cert, key *C.char)) {
 	ca, cert, key := cstring(t.ca), cstring(t.cert), cstring(t.key)
 	defer cfree(ca)
 	defer cfree(cert)
 	defer cfree(key)
-	C.gm_client_set_ssl(c.p, ca, cert, key)
+	call(ca, cert, key)
+}
+
+func (c *cClient) setSSL(t tlsFiles) {
+	withTLSFiles(t, func(ca, cert, key *C.char) { C.gm_client_set_ssl(c.p, ca, cert, key) })
 }
 
 // packets reads the client's packet counter in place: only this client's
@@ -333,11 +339,7 @@ func (w *cWorker) setLog(h handle, v Verbose) {
 }
 
 func (w *cWorker) setSSL(t tlsFiles) {
-	ca, cert, key := cstring(t.ca), cstring(t.cert), cstring(t.key)
-	defer cfree(ca)
-	defer cfree(cert)
-	defer cfree(key)
-	C.gm_worker_set_ssl(w.p, ca, cert, key)
+	withTLSFiles(t, func(ca, cert, key *C.char) { C.gm_worker_set_ssl(w.p, ca, cert, key) })
 }
 
 func (w *cWorker) setIdentifier(id string) ReturnCode {

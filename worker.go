@@ -589,9 +589,14 @@ func (w *Worker) interruptible(ctx context.Context, call func()) (fired bool) {
 	w.wakeMu.Lock()
 	w.waking, w.woken = w.lib, false
 	w.wakeMu.Unlock()
-	stop := context.AfterFunc(ctx, w.interrupt)
+	var stop func() bool
+	if ctx.Done() != nil { // a plain Work: only Close can interrupt
+		stop = context.AfterFunc(ctx, w.interrupt)
+	}
 	call()
-	stop()
+	if stop != nil {
+		stop()
+	}
 	w.wakeMu.Lock()
 	fired = w.woken
 	w.waking, w.woken = nil, false
