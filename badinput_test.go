@@ -94,33 +94,6 @@ func (l *badLog) requireOnly(t *testing.T, c *gearman.Client, function string) {
 	require.Equal(t, string(marker), string(jobs[0].workload))
 }
 
-// badServe runs w until the test ends, and waits until gearmand lists it for
-// every function.
-func badServe(t *testing.T, srv *gearmantest.Server, w *gearman.Worker, functions ...string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, gearman.ErrClosed) {
-			t.Errorf("worker Run: %v", err)
-		}
-	})
-	require.Eventually(t, func() bool {
-		out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
-		if err != nil {
-			return false
-		}
-		for _, f := range functions {
-			if !statusHasWorker(out, f) {
-				return false
-			}
-		}
-		return true
-	}, 5*time.Second, 10*time.Millisecond)
-}
-
 // badServer starts gearmand with a recording echo worker for functions, and a
 // client.
 func badServer(t *testing.T, functions ...string) (*gearmantest.Server, *gearman.Client, *gearman.Worker, *badLog) {
@@ -131,7 +104,7 @@ func badServer(t *testing.T, functions ...string) (*gearmantest.Server, *gearman
 	for _, f := range functions {
 		require.NoError(t, w.AddFunction(f, log.echo, nil, 0))
 	}
-	badServe(t, srv, w, functions...)
+	serve(t, srv, w, functions...)
 	return srv, newClient(t, srv), w, log
 }
 
@@ -180,7 +153,7 @@ func badRequireDropped(t *testing.T, srv *gearmantest.Server, function string, w
 	stray := &badLog{}
 	w := newWorker(t, srv)
 	require.NoError(t, w.AddFunction(function, stray.echo, nil, 0))
-	badServe(t, srv, w, function)
+	serve(t, srv, w, function)
 	badRequireQueues(t, srv, want)
 	require.Empty(t, stray.take(), "a worker ran an abandoned %s job", function)
 }
@@ -298,7 +271,7 @@ func TestBadInputNilWorkerFunc(t *testing.T) {
 	// otherwise rebuild the worker), leaves the function in place.
 	requireBad(t, "AddFunction(known name, nil)", w.AddFunction("served", nilFn, "ctx", 0), gearman.InvalidArgument, w)
 	requireBad(t, "AddFunction(known name, nil, timeout)", w.AddFunction("served", nil, nil, 5000), gearman.InvalidArgument, w)
-	badServe(t, srv, w, "served")
+	serve(t, srv, w, "served")
 	c := newClient(t, srv)
 	log.requireOnly(t, c, "served")
 	// "never" was not registered: gearmand has never heard the name.
@@ -335,7 +308,7 @@ func TestBadInputNilWorkerFunc(t *testing.T) {
 	require.NoError(t, chat.AddFunction("chatty", chatty, nil, 0))
 	require.NoError(t, chat.AddFunction("fail", func(*gearman.Job, any) ([]byte, error) { return nil, gearman.WorkFail }, nil, 0))
 	require.NoError(t, chat.AddFunction("boom", func(*gearman.Job, any) ([]byte, error) { return nil, errors.New("boom") }, nil, 0))
-	badServe(t, srv, chat, "chatty", "fail", "boom")
+	serve(t, srv, chat, "chatty", "fail", "boom")
 	for _, fn := range []string{"chatty", "fail", "boom"} {
 		_, err := c.AddTask(fn, []byte("x"), nil, "")
 		require.NoError(t, err)
@@ -491,7 +464,7 @@ func TestBadInputTimeouts(t *testing.T) {
 		w := newWorker(t, srv)
 		require.NoError(t, w.AddFunction("late", log.echo, nil, 0))
 		require.NoError(t, w.AddFunction("echo", log.echo, nil, 0))
-		badServe(t, srv, w, "late", "echo")
+		serve(t, srv, w, "late", "echo")
 		require.NoError(t, c.SetTimeout(10000))
 		require.NoError(t, c.RunTasks())
 		require.Equal(t, gearman.Success, task.ReturnCode())
@@ -618,7 +591,7 @@ func TestBadInputWorkloadSizes(t *testing.T) {
 		ew := newWorker(t, srv)
 		require.NoError(t, ew.AddFunction("nothing", func(*gearman.Job, any) ([]byte, error) { return nil, nil }, nil, 0))
 		require.NoError(t, ew.AddFunction("emptyslice", func(*gearman.Job, any) ([]byte, error) { return []byte{}, nil }, nil, 0))
-		badServe(t, srv, ew, "nothing", "emptyslice")
+		serve(t, srv, ew, "nothing", "emptyslice")
 		for _, fn := range []string{"nothing", "emptyslice"} {
 			res, err := c.DoNormal(fn, []byte("x"), "")
 			require.NoError(t, err, fn)
@@ -678,7 +651,7 @@ func TestBadInputWorkloadSizes(t *testing.T) {
 			}
 			return nil, nil
 		}, nil, 0))
-		badServe(t, srv, bw, "sink")
+		serve(t, srv, bw, "sink")
 		selfBefore, srvBefore := badPeakRSS(t, os.Getpid()), badPeakRSS(t, srv.Pid())
 
 		start := time.Now()
@@ -910,7 +883,7 @@ func TestBadInputUseAfterClose(t *testing.T) {
 		// worker.
 		next := newWorker(t, srv)
 		require.NoError(t, next.AddFunction("grab", log.echo, nil, 0))
-		badServe(t, srv, next, "grab")
+		serve(t, srv, next, "grab")
 		jobs := log.waitTake(t, 1)
 		require.Equal(t, "grabbed, not completed", string(jobs[0].workload))
 		badRequireQueues(t, srv, map[string]int{"grab": 0})
@@ -995,7 +968,7 @@ func TestBadInputJobAfterReturn(t *testing.T) {
 		<-started
 		return []byte("final"), nil
 	}, nil, 0))
-	badServe(t, srv, w, "escape", "completes", "racing")
+	serve(t, srv, w, "escape", "completes", "racing")
 	c := newClient(t, srv)
 
 	res, err := c.DoNormal("escape", []byte("payload"), "escape-unique")
@@ -1081,7 +1054,7 @@ func TestBadInputTaskAfterFree(t *testing.T) {
 	srv, c, _, log := badServer(t, "echo")
 	fw := newWorker(t, srv)
 	require.NoError(t, fw.AddFunction("fail", func(*gearman.Job, any) ([]byte, error) { return nil, gearman.WorkFail }, nil, 0))
-	badServe(t, srv, fw, "fail")
+	serve(t, srv, fw, "fail")
 
 	var inCallback *gearman.Task
 	require.NoError(t, c.SetCompleteCallback(func(task *gearman.Task, _ any) error {

@@ -3,6 +3,8 @@ package gearman_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -28,10 +30,19 @@ func startWorker(t testing.TB, srv *gearmantest.Server, funcs map[string]gearman
 	t.Helper()
 	w, err := gearman.NewWorker()
 	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() }) // after serve's clean-up: Run has returned
 	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
 	for name, fn := range funcs {
 		require.NoError(t, w.AddFunction(name, fn, nil, 0))
 	}
+	serve(t, srv, w, slices.Collect(maps.Keys(funcs))...)
+	return w
+}
+
+// serve runs w until the test ends, and waits until srv lists a worker for
+// every function, so that a test's first job does not race the registration.
+func serve(t testing.TB, srv *gearmantest.Server, w *gearman.Worker, functions ...string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -44,22 +55,19 @@ func startWorker(t testing.TB, srv *gearmantest.Server, funcs map[string]gearman
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
-		w.Close()
 	})
-	waitForWorker(t, srv, funcs)
-	return w
+	waitForWorker(t, srv, functions...)
 }
 
-// waitForWorker waits until the server lists a worker for every function, so
-// that a test's first job does not race the registration.
-func waitForWorker(t testing.TB, srv *gearmantest.Server, funcs map[string]gearman.WorkerFunc) {
+// waitForWorker waits until the server lists a worker for every function.
+func waitForWorker(t testing.TB, srv *gearmantest.Server, functions ...string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
 		if err != nil {
 			return false
 		}
-		for name := range funcs {
+		for _, name := range functions {
 			if !statusHasWorker(out, name) {
 				return false
 			}

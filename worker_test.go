@@ -138,7 +138,7 @@ func TestRunStopsWhenIdle(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	waitForWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	waitForWorker(t, srv, "echo")
 	cancel()
 	start := time.Now()
 	select {
