@@ -15,8 +15,8 @@ import (
 
 // benchServer returns the address of a gearmand that has an "echo" worker:
 // $GEARMAN_BENCH_SERVER (host:port) when set, so that the server and worker
-// can run in other processes pinned to another CPU, else a gearmand and an
-// in-process worker started here.
+// can run in other processes pinned to another CPU, else a gearmand and a
+// worker process started here (so that allocs/op counts the client's only).
 func benchServer(b *testing.B) (host string, port int) {
 	if addr := os.Getenv("GEARMAN_BENCH_SERVER"); addr != "" {
 		h, p, err := net.SplitHostPort(addr)
@@ -26,7 +26,7 @@ func benchServer(b *testing.B) (host string, port int) {
 		return h, port
 	}
 	srv := gearmantest.NewServer(b)
-	startWorker(b, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	startEchoWorkerProcess(b, srv)
 	return srv.Host(), srv.Port()
 }
 

@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "_cgo_export.h"
@@ -386,4 +387,9 @@ void gm_worker_set_ssl(gearman_worker_st *worker, const char *ca,
                        const char *cert, const char *key) {
   gm_worker_ssl_fn fn = gm_worker_ssl_lookup();
   if (fn != NULL) fn(worker, true, gm_or_null(ca), gm_or_null(cert), gm_or_null(key));
+}
+
+size_t gm_heap_in_use(void) {
+  struct mallinfo2 m = mallinfo2();  // sums all arenas, so every thread's
+  return m.uordblks + m.hblkhd;
 }

@@ -16,6 +16,10 @@
 // (gearman_function_create_v2, add_task_status_by_unique, ...).
 #if !defined(LIBGEARMAN_VERSION_HEX) || LIBGEARMAN_VERSION_HEX < 0x01001000
 #error "libgearman-go needs libgearman 1.1 or newer (Debian/Ubuntu: apt-get install libgearman-dev)"
+// Bytes malloc has handed out and not had back, in every arena: tests use it
+// to prove that no C memory per job outlives the job.
+size_t gm_heap_in_use(void);
+
 #endif
 
 // The eight client task events, in the order of gearman_actions_t.
@@ -117,6 +121,10 @@ void gm_client_set_ssl(gearman_client_st *client, const char *ca,
                        const char *cert, const char *key);
 void gm_worker_set_ssl(gearman_worker_st *worker, const char *ca,
                        const char *cert, const char *key);
+
+// Bytes malloc has handed out and not had back, in every arena: tests use it
+// to prove that no C memory per job outlives the job.
+size_t gm_heap_in_use(void);
 
 #endif
 
