@@ -22,6 +22,7 @@ type Client struct {
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
+	yield      yielder   // guarded by sem
 	log        logSink   // SetLogger's logger, installed in every lib
 	tls        *tlsFiles // SetSSL's files, given to every lib; nil: plaintext
 
@@ -340,6 +341,7 @@ func (c *Client) WaitContext(ctx context.Context) error {
 	}
 	clock := newIdleClock(ctx, c.Timeout())
 	for {
+		c.yield.beforeBlocking()
 		rc := c.lib.wait(clock.sliceOf(sliceMs))
 		if rc != Timeout {
 			if rc == Success {
@@ -371,6 +373,7 @@ func (c *Client) PingContext(ctx context.Context, workload []byte) error {
 	for {
 		// An echo cannot be resumed: a timed-out slice leaves its answer on
 		// the wire, so the connection is rebuilt before the next try.
+		c.yield.beforeBlocking()
 		rc := c.lib.echo(workload, clock.sliceOf(pingSliceMs))
 		switch {
 		case rc == Success:
@@ -620,6 +623,7 @@ func (c *Client) runTask(ctx context.Context, op string, t taskLib) error {
 	c.lib.setNonBlocking(false) // a blocking call waits inside libgearman
 	seen := c.lib.packets()
 	for {
+		c.yield.beforeBlocking()
 		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
 		if t.finished() {
 			return nil

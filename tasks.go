@@ -145,6 +145,7 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			}
 			return c.succeed(Success)
 		}
+		c.yield.beforeBlocking()
 		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
 		if err := c.takeStopErr(); err != nil {
 			c.record(err)

@@ -49,8 +49,9 @@ type Worker struct {
 	waking workerLib
 	woken  bool
 
-	log logSink   // SetLogger's logger; guarded by sem, installed in every lib
-	tls *tlsFiles // SetSSL's files; guarded by sem, given to every lib
+	yield yielder   // guarded by sem
+	log   logSink   // SetLogger's logger; guarded by sem, installed in every lib
+	tls   *tlsFiles // SetSSL's files; guarded by sem, given to every lib
 }
 
 // workerFunction is what libgearman's function context leads to, through a
@@ -568,6 +569,7 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
+		w.yield.beforeBlocking()
 		fired := w.interruptible(ctx, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
 		if rc == Success { // a job ran, even if ctx ended meanwhile
 			return w.succeed(rc)
@@ -644,6 +646,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		}
 		var lib jobLib
 		var rc ReturnCode
+		w.yield.beforeBlocking()
 		fired := w.interruptible(contextBackground, func() { lib, rc = w.lib.grabJob(ms) })
 		if lib != nil {
 			j := &Job{lib: lib, worker: w}
@@ -696,6 +699,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
+		w.yield.beforeBlocking()
 		fired := w.interruptible(ctx, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
 		if rc != Timeout && !fired {
 			return w.check(op, rc)

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Where a worker's CPU time goes: runs one scenario with the C client against
+# the C worker and against the Go worker (pinned as in bench/run.sh: gearmand
+# and the worker on CPU 0, the client on CPU 1), and prints per job the
+# worker's CPU time, context switches and system calls, counted by perf from
+# kernel tracepoints. For the Go worker it also counts calls of the runtime's
+# handoffp (a P taken from a thread that waits inside C) through a uprobe.
+# bench/notes.md explains what the figures show.
+#
+#   bash bench/workercost.sh [SCENARIO [N [ROUNDS]]]    default W1 4000 3
+#
+# Needs perf (Debian: linux-perf) and root for the tracepoints and the uprobe.
+# GOMAXPROCS in the environment reaches the Go worker.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCEN=${1:-W1}
+N=${2:-4000}
+ROUNDS=${3:-3}
+GEARMAND=${GEARMAND:-/usr/sbin/gearmand}
+command -v perf >/dev/null || { echo "workercost.sh: needs perf (apt-get install linux-perf)" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/workercost.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	perf probe -q -d 'probe_gobench:*' 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cc -O2 -Wall -o "$TMP/gearbench" "$ROOT/bench/c/gearbench.c" $(pkg-config --cflags --libs gearmand)
+(cd "$ROOT" && go build -o "$TMP/gobench" ./bench/go)
+perf probe -q -d 'probe_gobench:*' 2>/dev/null || true
+perf probe -q -x "$TMP/gobench" -a 'handoffp=runtime.handoffp'
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+EVENTS=task-clock,context-switches
+for sc in poll futex nanosleep sendto recvfrom; do EVENTS+=",syscalls:sys_enter_$sc"; done
+
+one() { # IMPL BIN -> one line of per-job figures
+	local impl=$1 bin=$2 port g w events=$EVENTS
+	[[ $impl == go ]] && events+=",probe_gobench:handoffp"
+	port=$(free_port)
+	taskset -c 0 "$GEARMAND" -t 2 -L 127.0.0.1 -p "$port" -l /dev/null &
+	g=$!
+	pids+=("$g")
+	until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.05; done
+	taskset -c 0 "$bin" worker 127.0.0.1 "$port" 2>/dev/null &
+	w=$!
+	pids+=("$w")
+	sleep 0.5
+	perf stat -x, -e "$events" -p "$w" -o "$TMP/stat" &
+	local ps=$!
+	sleep 0.2
+	local out
+	out=$(taskset -c 1 "$TMP/gearbench" client 127.0.0.1 "$port" "$SCEN" "$N" 100)
+	kill -INT "$ps"
+	wait "$ps" || true
+	kill "$w" "$g"
+	wait "$w" "$g" 2>/dev/null || true
+	awk -F, -v impl="$impl" -v n="$N" -v out="$out" '
+		/^[0-9.]+,/ { name = $3; sub(/.*:sys_enter_/, "", name); sub(/.*:/, "", name); v[name] = $1 }
+		END {
+			if (!match(out, /drained_per_sec=[0-9.]+/)) match(out, /jobs_per_sec=[0-9.]+/)
+			split(substr(out, RSTART, RLENGTH), r, "=")
+			printf "%-3s %9.0f jobs/s  cpu %6.1f us  switches %4.1f  poll %4.1f  futex %4.1f  nanosleep %4.1f  sendto %4.1f  recvfrom %4.1f",
+				impl, r[2], v["task-clock"] * 1000 / n, v["context-switches"] / n, v["poll"] / n,
+				v["futex"] / n, v["nanosleep"] / n, v["sendto"] / n, v["recvfrom"] / n
+			if ("handoffp" in v) printf "  handoffp %4.2f", v["handoffp"] / n
+			printf "\n"
+		}' "$TMP/stat"
+}
+
+echo "$SCEN, N=$N, C client; per job (rate: drained for W3/W4), GOMAXPROCS=${GOMAXPROCS:-default}"
+for _ in $(seq "$ROUNDS"); do
+	one c "$TMP/gearbench"
+	one go "$TMP/gobench"
+done
