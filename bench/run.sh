@@ -33,10 +33,12 @@
 #                       run prints its tables but never writes the docs
 #   BENCH_RESULTS_DIR   where raw results go (default bench/results)
 #   GEARMAND            the gearmand binary (default /usr/sbin/gearmand)
-#   GOMAXPROCS=2        reaches the Go programs only. Pinned to one CPU, Go picks
-#                       GOMAXPROCS=1, and then every blocking libgearman call hands
-#                       its P to another thread (bench/notes.md); the tables use
-#                       the runtime's default unless this is set
+#   BENCH_GOMAXPROCS=2  GOMAXPROCS for the Go programs (default 2; "default" leaves
+#                       the choice to the runtime). Pinned to one CPU, Go would pick 1,
+#                       which no Go program that may use two CPUs or more ever has,
+#                       and with one P the runtime takes it from every thread that
+#                       waits inside libgearman (bench/notes.md). A GOMAXPROCS in the
+#                       environment wins over BENCH_GOMAXPROCS.
 #
 # Every run gets a fresh gearmand (-t 2 -L 127.0.0.1 -p <free port>) and a
 # fresh worker of the implementation measured; each client does one untimed
@@ -52,7 +54,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command_line() {
 	local v words=()
 	for v in BENCH_SCALE BENCH_RUNS BENCH_ONLY BENCH_IMPLS BENCH_W5_N BENCH_PIN BENCH_CPU_SERVER \
-		BENCH_CPU_CLIENT BENCH_FREE_TASKS_VARIANT BENCH_WORKER LIBGEARMAN_GO_SNDBUF GEARMAND GOMAXPROCS; do
+		BENCH_CPU_CLIENT BENCH_FREE_TASKS_VARIANT BENCH_WORKER BENCH_GOMAXPROCS LIBGEARMAN_GO_SNDBUF GEARMAND GOMAXPROCS; do
 		if [[ -n ${!v:-} ]]; then
 			words+=("$v=${!v}")
 		fi
@@ -77,6 +79,10 @@ DOCS=${BENCH_DOCS:-1}
 WORKER=${BENCH_WORKER:-}
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$ROOT/bench/results}
 CLK_TCK=$(getconf CLK_TCK)
+# Only the Go programs read it; C, PHP and gearmand ignore it.
+if [[ -z ${GOMAXPROCS:-} && ${BENCH_GOMAXPROCS:-2} != default ]]; then
+	export GOMAXPROCS=${BENCH_GOMAXPROCS:-2}
+fi
 
 ALL_IMPLS=(c go php)
 # Table rows: a scenario, or a scenario's drained rate (suffix d).
@@ -352,7 +358,7 @@ machine_header() {
 	echo "# cpu: ${cpu:-unknown}"
 	echo "# kernel: $(uname -sr)"
 	echo "# libgearman: $(pkg-config --modversion gearmand 2>/dev/null || echo '?') (gearmand: $("$GEARMAND" -V 2>/dev/null | grep -m1 . | sed 's/ - .*//' || echo '?'))"
-	echo "# go: $(go version 2>/dev/null | awk '{ print $3, $4 }')"
+	echo "# go: $(go version 2>/dev/null | awk '{ print $3, $4 }'), GOMAXPROCS=${GOMAXPROCS:-runtime default}"
 	echo "# php: $(php -r 'echo PHP_VERSION;' 2>/dev/null || echo '?') with gearman extension $php_ext"
 	echo "# cc: $(cc --version 2>/dev/null | head -1)"
 	echo "# binding: $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null | cut -c1-100)$([[ -z $(git -C "$ROOT" status --porcelain -- . ':!bench' ':!docs' 2>/dev/null) ]] || echo ' (plus uncommitted changes)')"
