@@ -569,7 +569,6 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		w.yield.beforeBlocking()
 		fired := w.interruptible(ctx, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
 		if rc == Success { // a job ran, even if ctx ended meanwhile
 			return w.succeed(rc)
@@ -588,6 +587,7 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 // end of its slice. It reports whether that happened; the lib is then
 // replaced, as libgearman leaves the pipe signalled.
 func (w *Worker) interruptible(ctx context.Context, call func()) (fired bool) {
+	w.yield.beforeBlocking()
 	w.wakeMu.Lock()
 	w.waking, w.woken = w.lib, false
 	w.wakeMu.Unlock()
@@ -646,7 +646,6 @@ func (w *Worker) GrabJob() (*Job, error) {
 		}
 		var lib jobLib
 		var rc ReturnCode
-		w.yield.beforeBlocking()
 		fired := w.interruptible(contextBackground, func() { lib, rc = w.lib.grabJob(ms) })
 		if lib != nil {
 			j := &Job{lib: lib, worker: w}
@@ -699,7 +698,6 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		w.yield.beforeBlocking()
 		fired := w.interruptible(ctx, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
 		if rc != Timeout && !fired {
 			return w.check(op, rc)
