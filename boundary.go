@@ -147,5 +147,6 @@ type jobLib interface {
 	sendException(data []byte) ReturnCode
 	sendFail() ReturnCode
 	errorText() string
-	free()
+	free()   // a grabbed job, once it is over
+	detach() // a grabbed job whose worker is about to be freed, freeing it too
 }

@@ -261,8 +261,14 @@ gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
 // next work() only finish libgearman's bookkeeping without taking a job, and
 // the result would have to be copied into malloc'd memory for libgearman to
 // free; v2 sends the Go result straight from Go memory.
+static gm_job gm_job_of(gearman_job_st *job) {
+  gm_job j = {job, gearman_job_workload(job), gearman_job_workload_size(job)};
+  return j;
+}
+
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
-  return goWorkerFunction(job, (uintptr_t)context);
+  gm_job j = gm_job_of(job);
+  return goWorkerFunction(&j, (uintptr_t)context);
 }
 
 gearman_worker_st *gm_worker_create(void) {
@@ -282,11 +288,35 @@ gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms) {
   return gearman_worker_work(worker);
 }
 
-gearman_job_st *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
-                                   gearman_return_t *ret) {
+static long gm_live_jobs;
+
+gm_job *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
+                           gearman_return_t *ret) {
   gearman_worker_set_timeout(worker, gm_clamp_timeout(timeout_ms));
-  return gearman_worker_grab_job(worker, NULL, ret);
+  gearman_job_st *job = gearman_worker_grab_job(worker, NULL, ret);
+  if (job == NULL) return NULL;
+  gm_job *j = malloc(sizeof *j);
+  if (j == NULL) {
+    gearman_job_free(job);
+    *ret = GEARMAN_MEMORY_ALLOCATION_FAILURE;
+    return NULL;
+  }
+  *j = gm_job_of(job);
+  __atomic_add_fetch(&gm_live_jobs, 1, __ATOMIC_RELAXED);
+  return j;
 }
+
+void gm_job_free(gm_job *j) {
+  gearman_job_free(j->job);
+  gm_job_detach(j);
+}
+
+void gm_job_detach(gm_job *j) {
+  __atomic_sub_fetch(&gm_live_jobs, 1, __ATOMIC_RELAXED);
+  free(j);
+}
+
+long gm_jobs_live(void) { return __atomic_load_n(&gm_live_jobs, __ATOMIC_RELAXED); }
 
 // Logging. libgearman formats each line into a stack buffer and calls the hook
 // from inside whatever call failed, on the calling thread; the line is copied

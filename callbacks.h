@@ -16,10 +16,6 @@
 // (gearman_function_create_v2, add_task_status_by_unique, ...).
 #if !defined(LIBGEARMAN_VERSION_HEX) || LIBGEARMAN_VERSION_HEX < 0x01001000
 #error "libgearman-go needs libgearman 1.1 or newer (Debian/Ubuntu: apt-get install libgearman-dev)"
-// Bytes malloc has handed out and not had back, in every arena: tests use it
-// to prove that no C memory per job outlives the job.
-size_t gm_heap_in_use(void);
-
 #endif
 
 // The eight client task events, in the order of gearman_actions_t.
@@ -102,8 +98,25 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
                                   size_t name_size, uint32_t timeout,
                                   uintptr_t handle);
 gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms);
-gearman_job_st *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
-                                   gearman_return_t *ret);
+
+// A job as Go sees it: the workload's address and size are read in C when
+// the job arrives, so that Go reads the workload without two more crossings
+// per job. A job a worker function runs lives on the C stack for the
+// length of the call; one from gm_worker_grab_job is malloc'd and freed with
+// gm_job_free.
+typedef struct {
+  gearman_job_st *job;
+  const void *workload;
+  size_t workload_size;
+} gm_job;
+gm_job *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
+                           gearman_return_t *ret);
+void gm_job_free(gm_job *j);
+// gm_job_detach frees only the record, for a grabbed job that
+// gearman_worker_free is about to free along with its worker.
+void gm_job_detach(gm_job *j);
+// Grabbed-job records not yet freed: tests check that none outlives its job.
+long gm_jobs_live(void);
 
 // Logging: libgearman's log hook, forwarded to the Go logger whose
 // cgo.Handle is handle; 0 removes the hook.

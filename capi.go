@@ -49,6 +49,9 @@ func libNeeded() (needed []string, ok bool) {
 // count): tests prove with it that jobs leave no C memory behind.
 func cHeapInUse() int { return int(C.gm_heap_in_use()) }
 
+// grabbedJobsLive counts the C records of grabbed jobs not yet freed.
+func grabbedJobsLive() int { return int(C.gm_jobs_live()) }
+
 func workerSSLAvailable() bool { return bool(C.gm_worker_ssl_available()) }
 
 func libVerboseName(v Verbose) string {
@@ -412,44 +415,48 @@ func (w *cWorker) wait(timeoutMs int) ReturnCode {
 
 // ---- job ----
 
-type cJob struct{ p *C.gearman_job_st }
+// cJob is valid while the worker function that received it runs, or, for a
+// grabbed job, until free.
+type cJob struct{ j *C.gm_job }
 
-func (j cJob) handle() string       { return C.GoString(C.gearman_job_handle(j.p)) }
-func (j cJob) functionName() string { return C.GoString(C.gearman_job_function_name(j.p)) }
-func (j cJob) unique() string       { return C.GoString(C.gearman_job_unique(j.p)) }
-func (j cJob) errorText() string    { return C.GoString(C.gearman_job_error(j.p)) }
-func (j cJob) free()                { C.gearman_job_free(j.p) }
+func (j cJob) handle() string       { return C.GoString(C.gearman_job_handle(j.j.job)) }
+func (j cJob) functionName() string { return C.GoString(C.gearman_job_function_name(j.j.job)) }
+func (j cJob) unique() string       { return C.GoString(C.gearman_job_unique(j.j.job)) }
+func (j cJob) errorText() string    { return C.GoString(C.gearman_job_error(j.j.job)) }
+func (j cJob) free()                { C.gm_job_free(j.j) }
+func (j cJob) detach()              { C.gm_job_detach(j.j) }
 
+// workload copies the workload from C memory without calling C (GoBytes is
+// part of the Go runtime).
 func (j cJob) workload() []byte {
-	n := C.gearman_job_workload_size(j.p)
-	if n == 0 {
+	if j.j.workload_size == 0 {
 		return nil
 	}
-	return C.GoBytes(C.gearman_job_workload(j.p), C.int(n))
+	return C.GoBytes(j.j.workload, C.int(j.j.workload_size))
 }
 
 func (j cJob) sendData(data []byte) ReturnCode {
 	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_data(j.p, unsafe.Pointer(p), n))
+	return ReturnCode(C.gearman_job_send_data(j.j.job, unsafe.Pointer(p), n))
 }
 
 func (j cJob) sendWarning(data []byte) ReturnCode {
 	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_warning(j.p, unsafe.Pointer(p), n))
+	return ReturnCode(C.gearman_job_send_warning(j.j.job, unsafe.Pointer(p), n))
 }
 
 func (j cJob) sendStatus(numerator, denominator int) ReturnCode {
-	return ReturnCode(C.gearman_job_send_status(j.p, C.uint32_t(numerator), C.uint32_t(denominator)))
+	return ReturnCode(C.gearman_job_send_status(j.j.job, C.uint32_t(numerator), C.uint32_t(denominator)))
 }
 
 func (j cJob) sendComplete(data []byte) ReturnCode {
 	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_complete(j.p, unsafe.Pointer(p), n))
+	return ReturnCode(C.gearman_job_send_complete(j.j.job, unsafe.Pointer(p), n))
 }
 
 func (j cJob) sendException(data []byte) ReturnCode {
 	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_exception(j.p, unsafe.Pointer(p), n))
+	return ReturnCode(C.gearman_job_send_exception(j.j.job, unsafe.Pointer(p), n))
 }
 
-func (j cJob) sendFail() ReturnCode { return ReturnCode(C.gearman_job_send_fail(j.p)) }
+func (j cJob) sendFail() ReturnCode { return ReturnCode(C.gearman_job_send_fail(j.j.job)) }

@@ -78,3 +78,38 @@ func TestNoCMemoryOutlivesJobs(t *testing.T) {
 	// caches move the count by a few KiB.
 	require.Less(t, grown, 32<<10, "C memory in use after %d more jobs", 6*rounds)
 }
+
+// TestGrabbedJobRecordsFreed checks that the C record of a grabbed job is
+// freed both when the job is completed and when its worker is closed first
+// (libgearman then frees the job itself, the binding only its record).
+func TestGrabbedJobRecordsFreed(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c, err := NewClient()
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	before := grabbedJobsLive()
+	grab := func() (*Worker, *Job) {
+		w, err := NewWorker()
+		require.NoError(t, err)
+		t.Cleanup(func() { w.Close() })
+		require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+		require.NoError(t, w.Register("grab", 0))
+		_, err = c.DoBackground("grab", []byte("x"), "")
+		require.NoError(t, err)
+		job, err := w.GrabJob()
+		require.NoError(t, err)
+		require.Equal(t, before+1, grabbedJobsLive())
+		return w, job
+	}
+
+	_, completed := grab()
+	require.Equal(t, "x", string(completed.Workload()))
+	require.NoError(t, completed.SendComplete(nil))
+	require.Equal(t, before, grabbedJobsLive(), "after SendComplete")
+
+	w, abandoned := grab()
+	require.NoError(t, w.Close())
+	require.Equal(t, before, grabbedJobsLive(), "after the worker's Close")
+	require.ErrorIs(t, abandoned.SendComplete(nil), ErrClosed)
+}

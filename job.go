@@ -48,6 +48,17 @@ func (j *Job) invalidate() {
 	j.mu.Unlock()
 }
 
+// abandon ends a grabbed job whose worker is about to be freed: libgearman
+// frees the job along with it.
+func (j *Job) abandon() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.lib != nil {
+		j.lib.detach()
+		j.lib = nil
+	}
+}
+
 // loadLocked reads the fields in want not read yet. j.mu is held.
 func (j *Job) loadLocked(want jobFields) {
 	want &^= j.loaded

@@ -36,7 +36,7 @@ func deleteHandle(h handle) {
 // It returns the v2 code: SUCCESS once a terminal packet went out.
 //
 //export goWorkerFunction
-func goWorkerFunction(job *C.gearman_job_st, h C.uintptr_t) C.gearman_return_t {
+func goWorkerFunction(job *C.gm_job, h C.uintptr_t) C.gearman_return_t {
 	fn := cgo.Handle(h).Value().(*workerFunction)
 	return C.gearman_return_t(fn.run(cJob{job}))
 }

@@ -557,7 +557,13 @@ func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
 // WorkContext is Work with a context (Go only): it returns when ctx ends
 // while waiting for a job; a job already running finishes and its result is
 // sent first.
-func (w *Worker) WorkContext(ctx context.Context) error {
+func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, false) }
+
+// work is WorkContext. watched says the caller already made ctx's end
+// interrupt this worker's waits (Run does it once for all its jobs: watching
+// a context costs a registration per call, measurable at thousands of jobs a
+// second).
+func (w *Worker) work(ctx context.Context, watched bool) error {
 	const op = "Work"
 	if err := w.acquire(ctx, op); err != nil {
 		return err
@@ -569,7 +575,7 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
+		fired := w.interruptible(ctx, watched, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
 		if rc == Success { // a job ran, even if ctx ended meanwhile
 			return w.succeed(rc)
 		}
@@ -585,20 +591,20 @@ func (w *Worker) WorkContext(ctx context.Context) error {
 // interruptible runs call, a wait inside libgearman, so that ctx ending or
 // Close ends it at once through the worker's wakeup pipe, instead of at the
 // end of its slice. It reports whether that happened; the lib is then
-// replaced, as libgearman leaves the pipe signalled.
-func (w *Worker) interruptible(ctx context.Context, call func()) (fired bool) {
+// replaced, as libgearman leaves the pipe signalled. Unless watched (see
+// work), it watches ctx for the length of the call.
+func (w *Worker) interruptible(ctx context.Context, watched bool, call func()) (fired bool) {
 	w.yield.beforeBlocking()
+	if !watched {
+		defer w.watch(ctx)()
+	}
 	w.wakeMu.Lock()
 	w.waking, w.woken = w.lib, false
+	if ctx.Err() != nil { // ended before the wait began: no watcher will come
+		w.interruptLocked()
+	}
 	w.wakeMu.Unlock()
-	var stop func() bool
-	if ctx.Done() != nil { // a plain Work: only Close can interrupt
-		stop = context.AfterFunc(ctx, w.interrupt)
-	}
 	call()
-	if stop != nil {
-		stop()
-	}
 	w.wakeMu.Lock()
 	fired = w.woken
 	w.waking, w.woken = nil, false
@@ -609,10 +615,39 @@ func (w *Worker) interruptible(ctx context.Context, call func()) (fired bool) {
 	return fired
 }
 
+// watch makes ctx's end interrupt the wait in progress, if any, until the
+// returned function is called. Once that returns, ctx interrupts nothing
+// more: context.AfterFunc's own stop cannot promise that when the function
+// has already started, and a late interrupt would end a later, unrelated
+// wait.
+func (w *Worker) watch(ctx context.Context) (unwatch func()) {
+	if ctx.Done() == nil { // a plain Work: only Close can interrupt
+		return func() {}
+	}
+	watching := true // guarded by wakeMu
+	stop := context.AfterFunc(ctx, func() {
+		w.wakeMu.Lock()
+		defer w.wakeMu.Unlock()
+		if watching {
+			w.interruptLocked()
+		}
+	})
+	return func() {
+		stop()
+		w.wakeMu.Lock()
+		watching = false
+		w.wakeMu.Unlock()
+	}
+}
+
 // interrupt ends the wait interruptible is running, if any.
 func (w *Worker) interrupt() {
 	w.wakeMu.Lock()
 	defer w.wakeMu.Unlock()
+	w.interruptLocked()
+}
+
+func (w *Worker) interruptLocked() {
 	if w.waking != nil && !w.woken {
 		w.waking.interrupt()
 		w.woken = true
@@ -646,7 +681,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		}
 		var lib jobLib
 		var rc ReturnCode
-		fired := w.interruptible(contextBackground, func() { lib, rc = w.lib.grabJob(ms) })
+		fired := w.interruptible(contextBackground, false, func() { lib, rc = w.lib.grabJob(ms) })
 		if lib != nil {
 			j := &Job{lib: lib, worker: w}
 			w.mu.Lock()
@@ -698,7 +733,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
+		fired := w.interruptible(ctx, false, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
 		if rc != Timeout && !fired {
 			return w.check(op, rc)
 		}
@@ -745,9 +780,10 @@ func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
 // retried with a capped back-off; Run returns an error only for what retrying
 // cannot fix (no servers, no functions, Close).
 func (w *Worker) Run(ctx context.Context) error {
+	defer w.watch(ctx)()
 	backoff := time.Duration(0)
 	for {
-		err := w.WorkContext(ctx)
+		err := w.work(ctx, true)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -834,7 +870,7 @@ func (w *Worker) invalidateGrabbed() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for j := range w.grabbed {
-		j.invalidate()
+		j.abandon()
 	}
 	clear(w.grabbed)
 }
