@@ -688,19 +688,8 @@ func (c *Client) acquire(ctx context.Context, op string) error {
 	if c.closed.Load() {
 		return closedError(op)
 	}
-	// select picks at random among ready cases: an expired context must win
-	// over a free object, or the call would sometimes go ahead.
-	if err := ctx.Err(); err != nil {
+	if err := takeTurn(ctx, c.sem); err != nil {
 		return c.record(contextError(op, err))
-	}
-	if ctx.Done() == nil {
-		c.sem <- struct{}{}
-	} else {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return c.record(contextError(op, ctx.Err()))
-		}
 	}
 	if c.lib == nil {
 		<-c.sem

@@ -823,19 +823,8 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 	if w.closed.Load() {
 		return closedError(op)
 	}
-	// select picks at random among ready cases: an expired context must win
-	// over a free object, or the call would sometimes go ahead.
-	if err := ctx.Err(); err != nil {
+	if err := takeTurn(ctx, w.sem); err != nil {
 		return w.record(contextError(op, err))
-	}
-	if ctx.Done() == nil {
-		w.sem <- struct{}{}
-	} else {
-		select {
-		case w.sem <- struct{}{}:
-		case <-ctx.Done():
-			return w.record(contextError(op, ctx.Err()))
-		}
 	}
 	if w.lib == nil {
 		<-w.sem
