@@ -44,10 +44,12 @@ type Worker struct {
 	id         string
 
 	// wakeMu guards waking: the lib whose wait Close or a context may
-	// interrupt, set only while such a wait runs; woken says one did.
-	wakeMu sync.Mutex
-	waking workerLib
-	woken  bool
+	// interrupt, set only while such a wait runs, and wakingFor, the watcher
+	// of that wait's context; woken says one did.
+	wakeMu    sync.Mutex
+	waking    workerLib
+	wakingFor *watcher
+	woken     bool
 
 	yield yielder   // guarded by sem
 	log   logSink   // SetLogger's logger; guarded by sem, installed in every lib
@@ -557,13 +559,12 @@ func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
 // WorkContext is Work with a context (Go only): it returns when ctx ends
 // while waiting for a job; a job already running finishes and its result is
 // sent first.
-func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, false) }
+func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, nil) }
 
-// work is WorkContext. watched says the caller already made ctx's end
-// interrupt this worker's waits (Run does it once for all its jobs: watching
-// a context costs a registration per call, measurable at thousands of jobs a
-// second).
-func (w *Worker) work(ctx context.Context, watched bool) error {
+// work is WorkContext. A non-nil by is the caller's watcher of ctx: Run
+// watches its context once for all its jobs, as watching costs a
+// registration per call, measurable at thousands of jobs a second.
+func (w *Worker) work(ctx context.Context, by *watcher) error {
 	const op = "Work"
 	if err := w.acquire(ctx, op); err != nil {
 		return err
@@ -575,7 +576,7 @@ func (w *Worker) work(ctx context.Context, watched bool) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, watched, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
+		fired := w.interruptible(ctx, by, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
 		if rc == Success { // a job ran, even if ctx ended meanwhile
 			return w.succeed(rc)
 		}
@@ -591,15 +592,17 @@ func (w *Worker) work(ctx context.Context, watched bool) error {
 // interruptible runs call, a wait inside libgearman, so that ctx ending or
 // Close ends it at once through the worker's wakeup pipe, instead of at the
 // end of its slice. It reports whether that happened; the lib is then
-// replaced, as libgearman leaves the pipe signalled. Unless watched (see
-// work), it watches ctx for the length of the call.
-func (w *Worker) interruptible(ctx context.Context, watched bool, call func()) (fired bool) {
+// replaced, as libgearman leaves the pipe signalled. by is the watcher of
+// ctx; nil makes interruptible watch ctx for the length of the call.
+func (w *Worker) interruptible(ctx context.Context, by *watcher, call func()) (fired bool) {
 	w.yield.beforeBlocking()
-	if !watched {
-		defer w.watch(ctx)()
+	if by == nil {
+		var unwatch func()
+		by, unwatch = w.watch(ctx)
+		defer unwatch()
 	}
 	w.wakeMu.Lock()
-	w.waking, w.woken = w.lib, false
+	w.waking, w.wakingFor, w.woken = w.lib, by, false
 	if ctx.Err() != nil { // ended before the wait began: no watcher will come
 		w.interruptLocked()
 	}
@@ -607,7 +610,7 @@ func (w *Worker) interruptible(ctx context.Context, watched bool, call func()) (
 	call()
 	w.wakeMu.Lock()
 	fired = w.woken
-	w.waking, w.woken = nil, false
+	w.waking, w.wakingFor, w.woken = nil, nil, false
 	w.wakeMu.Unlock()
 	if fired {
 		w.broken = true
@@ -615,27 +618,37 @@ func (w *Worker) interruptible(ctx context.Context, watched bool, call func()) (
 	return fired
 }
 
-// watch makes ctx's end interrupt the wait in progress, if any, until the
-// returned function is called. Once that returns, ctx interrupts nothing
-// more: context.AfterFunc's own stop cannot promise that when the function
-// has already started, and a late interrupt would end a later, unrelated
-// wait.
-func (w *Worker) watch(ctx context.Context) (unwatch func()) {
+// A watcher makes a context's end interrupt the waits started on its
+// behalf, and no other: those of another goroutine's call on the same Worker
+// go on.
+type watcher struct {
+	live bool // guarded by wakeMu
+}
+
+// neverEnds stands for the watcher of a context without an end, which
+// nothing needs to watch.
+var neverEnds = &watcher{}
+
+// watch returns ctx's watcher, live until unwatch is called. Once unwatch
+// returns, ctx interrupts nothing more: context.AfterFunc's own stop cannot
+// promise that when the function has already started, and a late interrupt
+// would end a later, unrelated wait.
+func (w *Worker) watch(ctx context.Context) (by *watcher, unwatch func()) {
 	if ctx.Done() == nil { // a plain Work: only Close can interrupt
-		return func() {}
+		return neverEnds, func() {}
 	}
-	watching := true // guarded by wakeMu
+	by = &watcher{live: true}
 	stop := context.AfterFunc(ctx, func() {
 		w.wakeMu.Lock()
 		defer w.wakeMu.Unlock()
-		if watching {
+		if by.live && w.wakingFor == by {
 			w.interruptLocked()
 		}
 	})
-	return func() {
+	return by, func() {
 		stop()
 		w.wakeMu.Lock()
-		watching = false
+		by.live = false
 		w.wakeMu.Unlock()
 	}
 }
@@ -681,7 +694,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		}
 		var lib jobLib
 		var rc ReturnCode
-		fired := w.interruptible(contextBackground, false, func() { lib, rc = w.lib.grabJob(ms) })
+		fired := w.interruptible(contextBackground, nil, func() { lib, rc = w.lib.grabJob(ms) })
 		if lib != nil {
 			j := &Job{lib: lib, worker: w}
 			w.mu.Lock()
@@ -733,7 +746,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, false, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
+		fired := w.interruptible(ctx, nil, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
 		if rc != Timeout && !fired {
 			return w.check(op, rc)
 		}
@@ -780,10 +793,11 @@ func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
 // retried with a capped back-off; Run returns an error only for what retrying
 // cannot fix (no servers, no functions, Close).
 func (w *Worker) Run(ctx context.Context) error {
-	defer w.watch(ctx)()
+	by, unwatch := w.watch(ctx)
+	defer unwatch()
 	backoff := time.Duration(0)
 	for {
-		err := w.work(ctx, true)
+		err := w.work(ctx, by)
 		if ctx.Err() != nil {
 			return nil
 		}

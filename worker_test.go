@@ -181,6 +181,40 @@ func TestRunFinishesTheJobInHandWhenCancelled(t *testing.T) {
 	require.NoError(t, <-done)
 }
 
+// Run's context ends only Run's own waits: another goroutine's GrabJob on
+// the same Worker, waiting while Run waits for its turn, goes on and gets
+// its job.
+func TestRunContextLeavesOtherCallsAlone(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	w := newWorker(t, srv)
+	require.NoError(t, w.AddFunction("grab", echo, nil, 0))
+	grabbed := make(chan error, 1)
+	go func() {
+		job, err := w.GrabJob()
+		if err == nil {
+			err = job.SendComplete([]byte("grabbed"))
+		}
+		grabbed <- err
+	}()
+	waitForWorker(t, srv, "grab") // GrabJob holds the worker, waiting
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- w.Run(ctx) }()
+	// Let Run start watching ctx and queue behind GrabJob. Too short a pause
+	// would only let the test pass without proving anything.
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	require.NoError(t, <-ran)
+
+	c := newClient(t, srv)
+	require.NoError(t, c.SetTimeout(5000)) // a GrabJob that failed leaves no worker
+	res, err := c.DoNormal("grab", []byte("x"), "")
+	require.NoError(t, err)
+	require.Equal(t, "grabbed", string(res))
+	require.NoError(t, <-grabbed)
+}
+
 func TestWorkTimeout(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	w := newWorker(t, srv)
