@@ -18,18 +18,12 @@ import (
 // names, and the worker's jobs are all given back.
 func TestNoCMemoryOutlivesJobs(t *testing.T) {
 	srv := gearmantest.NewServer(t)
-	w, err := NewWorker()
-	require.NoError(t, err)
-	t.Cleanup(func() { w.Close() })
-	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+	w := connectedWorker(t, srv)
 	require.NoError(t, w.AddFunction("echo", func(j *Job, _ any) ([]byte, error) {
 		assert.NoError(t, j.SendStatus(1, 2)) // on Work's goroutine: no FailNow
 		return j.Workload(), nil
 	}, nil, 0))
-	c, err := NewClient()
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	c := connectedClient(t, srv)
 	completed := 0
 	require.NoError(t, c.SetCompleteCallback(func(*Task, any) error { completed++; return nil }))
 	require.NoError(t, c.SetStatusCallback(func(*Task, any) error { return nil }))
@@ -61,7 +55,7 @@ func TestNoCMemoryOutlivesJobs(t *testing.T) {
 		_, err = c.DoBackground("echo", payload, "")
 		require.NoError(t, err)
 	}
-	_, err = c.DoBackground("echo", payload, "")
+	_, err := c.DoBackground("echo", payload, "")
 	require.NoError(t, err)
 	for range 200 { // warm up: connections, buffers, malloc's caches
 		round()
@@ -84,18 +78,12 @@ func TestNoCMemoryOutlivesJobs(t *testing.T) {
 // (libgearman then frees the job itself, the binding only its record).
 func TestGrabbedJobRecordsFreed(t *testing.T) {
 	srv := gearmantest.NewServer(t)
-	c, err := NewClient()
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	c := connectedClient(t, srv)
 	before := grabbedJobsLive()
 	grab := func() (*Worker, *Job) {
-		w, err := NewWorker()
-		require.NoError(t, err)
-		t.Cleanup(func() { w.Close() })
-		require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+		w := connectedWorker(t, srv)
 		require.NoError(t, w.Register("grab", 0))
-		_, err = c.DoBackground("grab", []byte("x"), "")
+		_, err := c.DoBackground("grab", []byte("x"), "")
 		require.NoError(t, err)
 		job, err := w.GrabJob()
 		require.NoError(t, err)
@@ -112,4 +100,22 @@ func TestGrabbedJobRecordsFreed(t *testing.T) {
 	require.NoError(t, w.Close())
 	require.Equal(t, before, grabbedJobsLive(), "after the worker's Close")
 	require.ErrorIs(t, abandoned.SendComplete(nil), ErrClosed)
+}
+
+// connectedWorker and connectedClient are newWorker and newClient of the
+// external tests, for tests inside the package.
+func connectedWorker(t *testing.T, srv *gearmantest.Server) *Worker {
+	w, err := NewWorker()
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+	return w
+}
+
+func connectedClient(t *testing.T, srv *gearmantest.Server) *Client {
+	c, err := NewClient()
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	return c
 }
