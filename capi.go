@@ -90,20 +90,23 @@ type cClient struct {
 	scratch     []byte      // NUL-terminated names for one call, reused
 }
 
-// cstrings gives C NUL-terminated copies of name and unique (NULL for "")
-// for the duration of one call, in the client's scratch buffer: a job then
-// costs no C allocation and no malloc/free crossings for its names.
-func (c *cClient) cstrings(name, unique string) (*C.char, *C.char) {
+// cstrings gives C NUL-terminated copies of name and unique for the duration
+// of one call, in the client's scratch buffer: a job then costs no C
+// allocation and no malloc/free crossings for its names. An empty unique is
+// NULL, or with fresh a new random UUID (uuid.go), written in place.
+func (c *cClient) cstrings(name, unique string, fresh bool) (*C.char, *C.char) {
 	b := append(append(c.scratch[:0], name...), 0)
-	if unique != "" {
+	switch {
+	case unique != "":
 		b = append(append(b, unique...), 0)
+	case fresh:
+		b = append(appendUUID(b), 0)
+	default:
+		c.scratch = b
+		return (*C.char)(unsafe.Pointer(&b[0])), nil
 	}
 	c.scratch = b
-	var u *C.char
-	if unique != "" {
-		u = (*C.char)(unsafe.Pointer(&b[len(name)+1]))
-	}
-	return (*C.char)(unsafe.Pointer(&b[0])), u
+	return (*C.char)(unsafe.Pointer(&b[0])), (*C.char)(unsafe.Pointer(&b[len(name)+1]))
 }
 
 func newClientLib() (clientLib, error) {
@@ -142,7 +145,9 @@ func (c *cClient) submit(req taskRequest) (taskLib, ReturnCode) {
 	if req.kind == kindStatus || req.kind == kindStatusUnique {
 		name = req.key
 	}
-	fn, u := c.cstrings(name, req.unique)
+	// Jobs get their unique key here rather than from libgearman (uuid.go).
+	submitsJob := req.kind == kindForeground || req.kind == kindBackground
+	fn, u := c.cstrings(name, req.unique, submitsJob)
 	w, n := cbytes(req.workload)
 	opts := C.gm_task_opts{
 		kind:         C.int(req.kind),

@@ -402,7 +402,7 @@ func (c *Client) Echo(workload []byte) error { return c.Ping(workload) }
 
 // DoNormal runs a job at normal priority and waits for its result (PHP
 // doNormal). The result is every WORK_DATA chunk the worker sent followed by
-// its final result, as in PHP. unique "" lets libgearman make one up; "#",
+// its final result, as in PHP. unique "" gets a random UUID; "#",
 // by libgearman's convention, makes the unique key a hash of the workload, so
 // that jobs with equal workloads coalesce.
 //

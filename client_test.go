@@ -75,9 +75,11 @@ func TestRoundTripsAtEveryPriority(t *testing.T) {
 	}
 }
 
+const uuidPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+
 func TestGeneratedUniqueReachesWorker(t *testing.T) {
 	srv := gearmantest.NewServer(t)
-	uniques := make(chan string, 1)
+	uniques := make(chan string, 3)
 	startWorker(t, srv, map[string]gearman.WorkerFunc{"u": func(job *gearman.Job, _ any) ([]byte, error) {
 		uniques <- job.Unique()
 		return []byte("ok"), nil
@@ -85,7 +87,34 @@ func TestGeneratedUniqueReachesWorker(t *testing.T) {
 	c := newClient(t, srv)
 	_, err := c.DoNormal("u", []byte("x"), "")
 	require.NoError(t, err)
-	require.Regexp(t, `^[0-9a-f-]{36}$`, <-uniques, "libgearman makes up a UUID, as in PHP")
+	_, err = c.DoNormal("u", []byte("x"), "")
+	require.NoError(t, err)
+	_, err = c.DoHigh("u", []byte("x"), "mine")
+	require.NoError(t, err)
+	first, second := <-uniques, <-uniques
+	require.Regexp(t, uuidPattern, first, "a job without a unique key gets a UUID, as in PHP")
+	require.Regexp(t, uuidPattern, second)
+	require.NotEqual(t, first, second, "each job gets its own")
+	require.Equal(t, "mine", <-uniques, "a unique key given is passed on as it is")
+}
+
+// gearmand answers a background job whose unique key is already queued for
+// the same function with the queued job's handle. Jobs submitted without a
+// key must never meet that way.
+func TestBackgroundJobsWithoutUniqueStaySeparate(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	h1, err := c.DoBackground("nobody", []byte("x"), "")
+	require.NoError(t, err)
+	h2, err := c.DoBackground("nobody", []byte("x"), "")
+	require.NoError(t, err)
+	require.NotEqual(t, h1, h2, "two jobs without a key")
+
+	k1, err := c.DoBackground("nobody", []byte("x"), "same")
+	require.NoError(t, err)
+	k2, err := c.DoBackground("nobody", []byte("x"), "same")
+	require.NoError(t, err)
+	require.Equal(t, k1, k2, "the same key coalesces (the check above can fail)")
 }
 
 func TestWorkloadWithEveryByteSurvives(t *testing.T) {

@@ -2,8 +2,6 @@ package gearman
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -79,7 +77,7 @@ func (c *Client) addTask(op string, kind taskKind, priority JobPriority, functio
 		return nil, c.record(err)
 	}
 	if unique == "" {
-		unique = newUUID()
+		unique = newUUID() // so that Task.Unique is known before the task runs, as in PHP
 	}
 	return c.queueTask(op, taskRequest{
 		kind: kind, priority: priority, function: function, unique: unique,
@@ -454,24 +452,4 @@ func (c *Client) setCallback(op string, ev taskEvent, cb TaskCallback) error {
 	c.tasks.callbacks[ev] = cb
 	c.mu.Unlock()
 	return nil
-}
-
-// newUUID makes a random (version 4) UUID for a task added without a unique
-// key, so that Task.Unique is known before the task runs, as in PHP.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }
