@@ -463,7 +463,10 @@ func (c *Client) DoContext(ctx context.Context, function string, workload []byte
 }
 
 // DoBackground queues a job at normal priority and returns its job handle
-// without waiting for it to run (PHP doBackground).
+// without waiting for it to run (PHP doBackground). unique "" gets a random
+// UUID, so such jobs never coalesce; while a job is queued, another one
+// submitted with the same unique key gets the same handle instead of a new
+// job.
 func (c *Client) DoBackground(function string, workload []byte, unique string) (string, error) {
 	return c.DoBackgroundContext(context.Background(), function, workload, unique)
 }

@@ -32,6 +32,8 @@
 #                       of its own, to tell client costs from worker costs; such a
 #                       run prints its tables but never writes the docs
 #   BENCH_RESULTS_DIR   where raw results go (default bench/results)
+#   GEARBENCH_OWN_UNIQUE=1  the C client passes its own unique key in W1, W3 and W5
+#                       instead of NULL, as the Go binding does (bench/c/gearbench.c)
 #   GEARMAND            the gearmand binary (default /usr/sbin/gearmand)
 #   BENCH_GOMAXPROCS=2  GOMAXPROCS for the Go programs (default 2; "default" leaves
 #                       the choice to the runtime). Pinned to one CPU, Go would pick 1,
@@ -54,7 +56,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command_line() {
 	local v words=()
 	for v in BENCH_SCALE BENCH_RUNS BENCH_ONLY BENCH_IMPLS BENCH_W5_N BENCH_PIN BENCH_CPU_SERVER \
-		BENCH_CPU_CLIENT BENCH_FREE_TASKS_VARIANT BENCH_WORKER BENCH_GOMAXPROCS LIBGEARMAN_GO_SNDBUF GEARMAND GOMAXPROCS; do
+		BENCH_CPU_CLIENT BENCH_FREE_TASKS_VARIANT BENCH_WORKER BENCH_GOMAXPROCS LIBGEARMAN_GO_SNDBUF GEARBENCH_OWN_UNIQUE GEARMAND GOMAXPROCS; do
 		if [[ -n ${!v:-} ]]; then
 			words+=("$v=${!v}")
 		fi

@@ -22,6 +22,11 @@
 //       W5  N sequential gearman_client_do (use SIZE=1048576)
 //       W2F, W4F  W2 and W4 with GEARMAN_CLIENT_FREE_TASKS, which PHP's
 //           extension always sets and the Go binding sets too
+//       With GEARBENCH_OWN_UNIQUE=1 in the environment, W1, W3 and W5 pass
+//           their own unique key (pid and a counter) instead of NULL, so
+//           that libgearman does not ask libuuid for one per job; the Go
+//           binding does the same (uuid.go). Off by default: a plain C user
+//           passes NULL.
 //       The line also carries cpu_sec=<float>: this process's user+system
 //       CPU time over the timed part (up to "drained" where there is one).
 //       "Drained" polls the admin "status" command over a plain TCP socket
@@ -201,10 +206,22 @@ static gearman_return_t on_fail(gearman_task_st *task) {
   return GEARMAN_SUCCESS;
 }
 
+static bool g_own_unique;
+static char g_unique[64];
+
+// own_unique gives the next job's unique key: NULL (libgearman makes one
+// through libuuid) unless GEARBENCH_OWN_UNIQUE is set.
+static const char *own_unique(void) {
+  static long counter;
+  if (!g_own_unique) return NULL;
+  snprintf(g_unique, sizeof g_unique, "%ld-%ld", (long)getpid(), ++counter);
+  return g_unique;
+}
+
 static void do_one(gearman_client_st *client, const char *payload, size_t size) {
   gearman_return_t rc;
   size_t result_size = 0;
-  void *result = gearman_client_do(client, FUNCTION, NULL, payload, size,
+  void *result = gearman_client_do(client, FUNCTION, own_unique(), payload, size,
                                    &result_size, &rc);
   if (rc != GEARMAN_SUCCESS) die("gearman_client_do", gearman_client_error(client));
   if (result_size != size || (size && memcmp(result, payload, size) != 0)) {
@@ -226,6 +243,8 @@ static int run_client(const char *host, int port, const char *scenario, long n,
   if (gearman_client_add_server(client, host, (in_port_t)port) != GEARMAN_SUCCESS) {
     die("gearman_client_add_server", gearman_client_error(client));
   }
+  const char *own = getenv("GEARBENCH_OWN_UNIQUE");
+  g_own_unique = own != NULL && strcmp(own, "1") == 0;
   // Warm-up, not timed: connects, and proves the worker answers.
   do_one(client, payload, size < 100 ? size : 100);
 
@@ -259,7 +278,7 @@ static int run_client(const char *host, int port, const char *scenario, long n,
   } else if (strcmp(scenario, "W3") == 0) {
     char handle[GEARMAN_JOB_HANDLE_SIZE];
     for (long i = 0; i < n; i++) {
-      gearman_return_t rc = gearman_client_do_background(client, FUNCTION, NULL,
+      gearman_return_t rc = gearman_client_do_background(client, FUNCTION, own_unique(),
                                                          payload, size, handle);
       if (rc != GEARMAN_SUCCESS) die("gearman_client_do_background", gearman_client_error(client));
     }
