@@ -16,9 +16,14 @@ import (
 // two clients never submit the same key by chance (gearmand would coalesce
 // their jobs).
 
+const (
+	uuidLen   = 36 // the text form: 32 hex digits and 4 dashes
+	uuidBytes = 16 // the random bits, before they are written out
+)
+
 // newUUID makes a random (version 4) UUID.
 func newUUID() string {
-	var s [36 + 16]byte
+	var s [uuidLen + uuidBytes]byte
 	return string(appendUUID(s[:0]))
 }
 
@@ -29,8 +34,8 @@ func newUUID() string {
 // an allocation per job there.
 func appendUUID(b []byte) []byte {
 	n := len(b)
-	b = append(b, make([]byte, 36+16)...)
-	s, r := b[n:n+36], b[n+36:]
+	b = append(b, make([]byte, uuidLen+uuidBytes)...)
+	s, r := b[n:n+uuidLen], b[n+uuidLen:]
 	_, _ = rand.Read(r) // documented never to fail
 	r[6] = r[6]&0x0f | 0x40
 	r[8] = r[8]&0x3f | 0x80
@@ -43,5 +48,5 @@ func appendUUID(b []byte) []byte {
 	hex.Encode(s[19:23], r[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], r[10:])
-	return b[:n+36]
+	return b[:n+uuidLen]
 }
