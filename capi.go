@@ -101,12 +101,13 @@ func (c *cClient) cstrings(name, unique string, fresh bool) (*C.char, *C.char) {
 		b = append(append(b, unique...), 0)
 	case fresh:
 		b = append(appendUUID(b), 0)
-	default:
-		c.scratch = b
-		return (*C.char)(unsafe.Pointer(&b[0])), nil
 	}
 	c.scratch = b
-	return (*C.char)(unsafe.Pointer(&b[0])), (*C.char)(unsafe.Pointer(&b[len(name)+1]))
+	fn := (*C.char)(unsafe.Pointer(&b[0]))
+	if len(b) == len(name)+1 {
+		return fn, nil // no unique key: libgearman's NULL
+	}
+	return fn, (*C.char)(unsafe.Pointer(&b[len(name)+1]))
 }
 
 func newClientLib() (clientLib, error) {
