@@ -120,10 +120,15 @@ type workerLib interface {
 	register(name string, timeout int) ReturnCode
 	unregister(name string) ReturnCode
 	unregisterAll() ReturnCode
+	// work runs one job; a negative timeoutMs waits for it without a limit.
 	work(timeoutMs int) ReturnCode
 	// interrupt ends a wait in progress on another thread. libgearman leaves
-	// the pipe it uses signalled: the object must be replaced afterwards.
+	// the pipe it uses signalled: the object must be replaced afterwards,
+	// or the signal taken back with clearInterrupt.
 	interrupt()
+	// clearInterrupt takes back an interrupt once the wait it ended has
+	// returned, so that the next wait waits again.
+	clearInterrupt()
 	grabJob(timeoutMs int) (jobLib, ReturnCode)
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode

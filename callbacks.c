@@ -7,6 +7,7 @@
 #include <link.h>
 #include <malloc.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "_cgo_export.h"
 
@@ -283,9 +284,21 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
                                         (void *)handle);
 }
 
+// A negative timeout_ms waits without a limit: poll() is then given -1 and
+// arms no kernel timer, which a poll with a timeout does on every call (in a
+// VM each one costs a timer reprogramming; bench/notes.md). The Go side bounds
+// such waits with its slice watchdog instead.
 gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms) {
-  gearman_worker_set_timeout(worker, gm_clamp_timeout(timeout_ms));
+  gearman_worker_set_timeout(worker, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
   return gearman_worker_work(worker);
+}
+
+void gm_worker_clear_wakeup(gearman_worker_st *worker) {
+  gearman_id_t id = gearman_worker_id(worker);
+  char buf[16];
+  // A short read means the pipe is empty.
+  while (read(id.read_fd, buf, sizeof buf) == (ssize_t)sizeof buf) {
+  }
 }
 
 static long gm_live_jobs;

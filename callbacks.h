@@ -97,7 +97,12 @@ gearman_worker_st *gm_worker_create(void);
 gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
                                   size_t name_size, uint32_t timeout,
                                   uintptr_t handle);
+// gm_worker_work runs one job; timeout_ms < 0 waits for it without a limit.
 gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms);
+// gm_worker_clear_wakeup empties the worker's wakeup pipe (it is
+// non-blocking), taking back a gearman_kill(GEARMAN_INTERRUPT), which
+// libgearman would otherwise answer at every later wait.
+void gm_worker_clear_wakeup(gearman_worker_st *worker);
 
 // A job as Go sees it: the workload's address and size are read in C when
 // the job arrives, so that Go reads the workload without two more crossings

@@ -310,6 +310,8 @@ func newWorkerLib() (workerLib, error) {
 // pipe, so it is safe while another thread is inside libgearman.
 func (w *cWorker) interrupt() { C.gearman_kill(w.id, C.GEARMAN_SIGNAL_INTERRUPT) }
 
+func (w *cWorker) clearInterrupt() { C.gm_worker_clear_wakeup(w.p) }
+
 func (w *cWorker) free() {
 	C.gearman_worker_free(w.p)
 	w.p = nil
@@ -395,6 +397,7 @@ func (w *cWorker) unregisterAll() ReturnCode {
 	return ReturnCode(C.gearman_worker_unregister_all(w.p))
 }
 
+// work runs one job; a negative timeoutMs waits for it without a limit.
 func (w *cWorker) work(timeoutMs int) ReturnCode {
 	return ReturnCode(C.gm_worker_work(w.p, C.int(timeoutMs)))
 }

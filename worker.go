@@ -50,6 +50,7 @@ type Worker struct {
 	waking    workerLib
 	wakingFor *watcher
 	woken     bool
+	dog       sliceWatchdog // bounds waits that have no limit of their own
 
 	yield yielder   // guarded by sem
 	log   logSink   // SetLogger's logger; guarded by sem, installed in every lib
@@ -59,6 +60,7 @@ type Worker struct {
 // workerFunction is what libgearman's function context leads to, through a
 // cgo.Handle that lives as long as the libgearman worker.
 type workerFunction struct {
+	worker  *Worker
 	name    string
 	mu      sync.Mutex // guards the fields below: AddFunction may replace them
 	fn      WorkerFunc
@@ -75,6 +77,8 @@ func (f *workerFunction) current() (WorkerFunc, any, bool) {
 
 // run is called by the worker trampoline for each job of f.
 func (f *workerFunction) run(lib jobLib) ReturnCode {
+	f.worker.jobStarted()
+	defer f.worker.jobEnded()
 	job := &Job{lib: lib}
 	defer job.invalidate()
 	fn, ctx, ok := f.current()
@@ -128,6 +132,7 @@ func (w *Worker) Close() error {
 	}
 	w.interrupt()
 	w.sem <- struct{}{}
+	w.stopWatchdog()
 	w.invalidateGrabbed()
 	if w.lib != nil {
 		w.lib.free()
@@ -154,7 +159,7 @@ func (w *Worker) Clone() (*Worker, error) {
 	n.registered = maps.Clone(w.registered)
 	for name, f := range w.funcs {
 		f.mu.Lock()
-		n.funcs[name] = &workerFunction{name: name, fn: f.fn, ctx: f.ctx, timeout: f.timeout}
+		n.funcs[name] = &workerFunction{worker: n, name: name, fn: f.fn, ctx: f.ctx, timeout: f.timeout}
 		f.mu.Unlock()
 	}
 	n.options, n.timeout, n.id = w.options, w.timeout, w.id
@@ -491,7 +496,7 @@ func (w *Worker) AddFunction(function string, fn WorkerFunc, context any, timeou
 	if w.redefine(function, timeout, func(f *workerFunction) { f.fn, f.ctx = fn, context }) {
 		return w.succeed(Success)
 	}
-	f := &workerFunction{name: function, fn: fn, ctx: context, timeout: timeout}
+	f := &workerFunction{worker: w, name: function, fn: fn, ctx: context, timeout: timeout}
 	w.mu.Lock()
 	_, registered := w.registered[function]
 	if registered {
@@ -574,13 +579,23 @@ func (w *Worker) work(ctx context.Context, by *watcher) error {
 		return w.check(op, w.lib.work(clampWait(w.Timeout())))
 	}
 	clock := newIdleClock(ctx, w.Timeout())
+	// Without a timeout or a deadline, the slice watchdog bounds the wait
+	// instead of a poll timeout (watchdog.go).
+	watched := clock.timeout < 0 && !clock.hasDeadline
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, by, func() { rc = w.lib.work(clock.sliceOf(workSliceMs)) })
+		ms := -1
+		if !watched {
+			ms = clock.sliceOf(workSliceMs)
+		}
+		woke := w.interruptible(ctx, by, watched, func() { rc = w.lib.work(ms) })
+		if woke == wokenBySlice && rc != Success {
+			rc = Timeout
+		}
 		if rc == Success { // a job ran, even if ctx ended meanwhile
 			return w.succeed(rc)
 		}
-		if rc != Timeout && !fired {
+		if rc != Timeout && woke == notWoken {
 			return w.check(op, rc)
 		}
 		if err := w.interrupted(ctx, op, &clock); err != nil {
@@ -591,11 +606,15 @@ func (w *Worker) work(ctx context.Context, by *watcher) error {
 
 // interruptible runs call, a wait inside libgearman, so that ctx ending or
 // Close ends it at once through the worker's wakeup pipe, instead of at the
-// end of its slice. It reports whether that happened; the lib is then
-// replaced, as libgearman leaves the pipe signalled. by is the watcher of
-// ctx; nil makes interruptible watch ctx for the length of the call.
-func (w *Worker) interruptible(ctx context.Context, by *watcher, call func()) (fired bool) {
-	w.yield.beforeBlocking()
+// end of its slice. by is the watcher of ctx; nil makes interruptible watch
+// ctx for the length of the call. With watched, the slice watchdog ends the
+// wait after workSlice (watchdog.go).
+//
+// It reports what ended the wait early. After wokenToStop the lib is
+// replaced, as libgearman leaves the pipe signalled; after wokenBySlice the
+// pipe was emptied and the lib goes on.
+func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, call func()) wake {
+	now := w.yield.beforeBlocking()
 	if by == nil {
 		var unwatch func()
 		by, unwatch = w.watch(ctx)
@@ -603,20 +622,41 @@ func (w *Worker) interruptible(ctx context.Context, by *watcher, call func()) (f
 	}
 	w.wakeMu.Lock()
 	w.waking, w.wakingFor, w.woken = w.lib, by, false
+	if watched {
+		w.watchWait(now)
+	}
 	if ctx.Err() != nil { // ended before the wait began: no watcher will come
 		w.interruptLocked()
 	}
 	w.wakeMu.Unlock()
 	call()
 	w.wakeMu.Lock()
-	fired = w.woken
+	woke := notWoken
+	switch {
+	case watched && w.unwatchWait():
+		woke = wokenBySlice
+	case w.woken:
+		woke = wokenToStop
+	}
 	w.waking, w.wakingFor, w.woken = nil, nil, false
 	w.wakeMu.Unlock()
-	if fired {
+	switch woke {
+	case wokenToStop:
 		w.broken = true
+	case wokenBySlice:
+		w.lib.clearInterrupt()
 	}
-	return fired
+	return woke
 }
+
+// wake says what ended a wait early, if anything.
+type wake uint8
+
+const (
+	notWoken     wake = iota
+	wokenToStop       // a context ended or Close was called
+	wokenBySlice      // the slice watchdog: the wait counts as timed out
+)
 
 // A watcher makes a context's end interrupt the waits started on its
 // behalf, and no other: those of another goroutine's call on the same Worker
@@ -694,7 +734,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		}
 		var lib jobLib
 		var rc ReturnCode
-		fired := w.interruptible(contextBackground, nil, func() { lib, rc = w.lib.grabJob(ms) })
+		fired := w.interruptible(contextBackground, nil, false, func() { lib, rc = w.lib.grabJob(ms) }) != notWoken
 		if lib != nil {
 			j := &Job{lib: lib, worker: w}
 			w.mu.Lock()
@@ -746,7 +786,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, nil, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) })
+		fired := w.interruptible(ctx, nil, false, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) }) != notWoken
 		if rc != Timeout && !fired {
 			return w.check(op, rc)
 		}
