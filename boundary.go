@@ -149,6 +149,10 @@ type jobLib interface {
 	sendWarning(data []byte) ReturnCode
 	sendStatus(numerator, denominator int) ReturnCode
 	sendComplete(data []byte) ReturnCode
+	// completeOnReturn is sendComplete for the result a worker function
+	// returns: it may instead leave data to the shim, which sends it once
+	// the function returned (one crossing less per job).
+	completeOnReturn(data []byte) ReturnCode
 	sendException(data []byte) ReturnCode
 	sendFail() ReturnCode
 	errorText() string

@@ -262,14 +262,21 @@ gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
 // next work() only finish libgearman's bookkeeping without taking a job, and
 // the result would have to be copied into malloc'd memory for libgearman to
 // free; v2 sends the Go result straight from Go memory.
-static gm_job gm_job_of(gearman_job_st *job) {
-  gm_job j = {job, gearman_job_workload(job), gearman_job_workload_size(job)};
+static gm_job gm_job_of(gearman_job_st *job, char *result, size_t result_cap) {
+  gm_job j = {job, gearman_job_workload(job), gearman_job_workload_size(job),
+              result, result_cap, 0, false};
   return j;
 }
 
+// The send's own result is not looked at, as the Go side did not look at
+// it either: a failed send leaves its error on the connection, which the
+// next wait reports.
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
-  gm_job j = gm_job_of(job);
-  return goWorkerFunction(&j, (uintptr_t)context);
+  char result[GM_RESULT_INLINE];
+  gm_job j = gm_job_of(job, result, sizeof result);
+  gearman_return_t rc = goWorkerFunction(&j, (uintptr_t)context);
+  if (j.result_set) gearman_job_send_complete(job, j.result, j.result_size);
+  return rc;
 }
 
 gearman_worker_st *gm_worker_create(void) {
@@ -314,7 +321,7 @@ gm_job *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
     *ret = GEARMAN_MEMORY_ALLOCATION_FAILURE;
     return NULL;
   }
-  *j = gm_job_of(job);
+  *j = gm_job_of(job, NULL, 0);
   __atomic_add_fetch(&gm_live_jobs, 1, __ATOMIC_RELAXED);
   return j;
 }

@@ -109,11 +109,24 @@ void gm_worker_clear_wakeup(gearman_worker_st *worker);
 // per job. A job a worker function runs lives on the C stack for the
 // length of the call; one from gm_worker_grab_job is malloc'd and freed with
 // gm_job_free.
+//
+// A worker function's job also carries a buffer on the C stack for its
+// result: a result that fits is copied there by Go and sent by the shim once
+// the function returned, which spares a crossing per job. result is NULL
+// for a grabbed job.
 typedef struct {
   gearman_job_st *job;
   const void *workload;
   size_t workload_size;
+  char *result;
+  size_t result_cap;
+  size_t result_size;
+  bool result_set;  // result holds the WORK_COMPLETE payload to send
 } gm_job;
+
+// The largest result sent from the shim's buffer; larger ones are sent
+// from Go memory, without a copy.
+#define GM_RESULT_INLINE 4096
 gm_job *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
                            gearman_return_t *ret);
 void gm_job_free(gm_job *j);

@@ -463,6 +463,16 @@ func (j cJob) sendComplete(data []byte) ReturnCode {
 	return ReturnCode(C.gearman_job_send_complete(j.j.job, unsafe.Pointer(p), n))
 }
 
+func (j cJob) completeOnReturn(data []byte) ReturnCode {
+	if j.j.result == nil || len(data) > int(j.j.result_cap) {
+		return j.sendComplete(data)
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(j.j.result)), len(data)), data)
+	j.j.result_size = C.size_t(len(data))
+	j.j.result_set = true
+	return Success
+}
+
 func (j cJob) sendException(data []byte) ReturnCode {
 	p, n := cbytes(data)
 	return ReturnCode(C.gearman_job_send_exception(j.j.job, unsafe.Pointer(p), n))

@@ -272,9 +272,9 @@ func (j *Job) finish(result []byte, err error) ReturnCode {
 	}
 	switch code {
 	case Success:
-		j.lib.sendComplete(result)
+		j.lib.completeOnReturn(result)
 	case Shutdown:
-		j.lib.sendComplete(result)
+		j.lib.completeOnReturn(result)
 		return Shutdown
 	case WorkException:
 		j.lib.sendException([]byte(code.Error()))

@@ -27,7 +27,7 @@ type yielder struct{ last time.Time }
 // takes the goroutine over while this one goes to sleep: with 2 ms that was
 // 0.14 yields per W1 job and with 5 ms 0.05, without a single retake in
 // either (bench/notes.md).
-const yieldEvery = 5 * time.Millisecond
+const yieldEvery = 8 * time.Millisecond
 
 // beforeBlocking is called before each libgearman call that may wait; the
 // object's own lock guards y. It returns the time it read, for the caller's

@@ -40,7 +40,7 @@ const workSlice = workSliceMs * time.Millisecond
 // watchWait starts watching the wait that begins at now. wakeMu is held.
 func (w *Worker) watchWait(now time.Time) {
 	d := &w.dog
-	d.on, d.since, d.fired = true, now, false
+	d.on, d.since, d.fired, d.inJob = true, now, false, false
 	switch {
 	case d.armed:
 	case d.timer == nil:
@@ -57,7 +57,7 @@ func (w *Worker) watchWait(now time.Time) {
 func (w *Worker) unwatchWait() (fired bool) {
 	d := &w.dog
 	fired = d.fired
-	d.on, d.fired = false, false
+	d.on, d.fired, d.inJob = false, false, false
 	return fired
 }
 
@@ -86,16 +86,12 @@ func (w *Worker) sliceExpired() {
 	}
 }
 
-// jobStarted and jobEnded bracket a job run by a watched wait.
+// jobStarted marks a job of the wait in progress as running; the job counts
+// as running until the wait returns, as libgearman may still send its result
+// after the function returned.
 func (w *Worker) jobStarted() {
 	w.wakeMu.Lock()
 	w.dog.inJob = true
-	w.wakeMu.Unlock()
-}
-
-func (w *Worker) jobEnded() {
-	w.wakeMu.Lock()
-	w.dog.inJob = false
 	w.wakeMu.Unlock()
 }
 

@@ -78,7 +78,6 @@ func (f *workerFunction) current() (WorkerFunc, any, bool) {
 // run is called by the worker trampoline for each job of f.
 func (f *workerFunction) run(lib jobLib) ReturnCode {
 	f.worker.jobStarted()
-	defer f.worker.jobEnded()
 	job := &Job{lib: lib}
 	defer job.invalidate()
 	fn, ctx, ok := f.current()
@@ -575,10 +574,13 @@ func (w *Worker) work(ctx context.Context, by *watcher) error {
 		return err
 	}
 	defer w.release()
-	if w.Options()&WorkerNonBlocking != 0 {
-		return w.check(op, w.lib.work(clampWait(w.Timeout())))
+	w.mu.Lock()
+	options, timeout := w.options, w.timeout
+	w.mu.Unlock()
+	if options&WorkerNonBlocking != 0 {
+		return w.check(op, w.lib.work(clampWait(timeout)))
 	}
-	clock := newIdleClock(ctx, w.Timeout())
+	clock := newIdleClock(ctx, timeout)
 	// Without a timeout or a deadline, the slice watchdog bounds the wait
 	// instead of a poll timeout (watchdog.go).
 	watched := clock.timeout < 0 && !clock.hasDeadline
@@ -625,7 +627,7 @@ func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, c
 	if watched {
 		w.watchWait(now)
 	}
-	if ctx.Err() != nil { // ended before the wait began: no watcher will come
+	if ended(ctx) { // before the wait began: no watcher will come
 		w.interruptLocked()
 	}
 	w.wakeMu.Unlock()
@@ -838,7 +840,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	backoff := time.Duration(0)
 	for {
 		err := w.work(ctx, by)
-		if ctx.Err() != nil {
+		if ended(ctx) {
 			return nil
 		}
 		var e *Error
