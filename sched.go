@@ -22,11 +22,14 @@ import (
 // so only programs with two Ps or more gain.
 type yielder struct{ last time.Time }
 
-// yieldEvery leaves half of the runtime's 10 ms to the blocking call during
-// which it runs out. Each yield costs a wake-up of another thread, which
-// takes the goroutine over while this one goes to sleep: with 2 ms that was
-// 0.14 yields per W1 job and with 5 ms 0.05, without a single retake in
-// either (bench/notes.md).
+// yieldEvery must stay below the runtime's 10 ms. Each yield costs a
+// wake-up of another thread, which takes the goroutine over while this one
+// goes to sleep (about 36 µs of CPU in this project's VM): with 2 ms that was
+// 0.14 yields per W1 job, with 5 ms 0.05 and with 8 ms 0.03, without a single
+// retake (bench/notes.md). A wait that starts just before the interval runs
+// out and lasts more than the remaining 2 ms may be retaken once; a wait
+// that long costs more than a retake anyway, and one of 10 ms or more is
+// retaken whatever the interval.
 const yieldEvery = 8 * time.Millisecond
 
 // beforeBlocking is called before each libgearman call that may wait; the
