@@ -295,7 +295,8 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
 // arms no kernel timer, which a poll with a timeout does on every call (in a
 // VM each one costs a timer reprogramming; bench/notes.md). The Go side bounds
 // such waits with its slice watchdog instead.
-gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms) {
+gearman_return_t gm_worker_work(uintptr_t worker_addr, int timeout_ms) {
+  gearman_worker_st *worker = (gearman_worker_st *)worker_addr;
   gearman_worker_set_timeout(worker, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
   return gearman_worker_work(worker);
 }

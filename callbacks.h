@@ -98,7 +98,8 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
                                   size_t name_size, uint32_t timeout,
                                   uintptr_t handle);
 // gm_worker_work runs one job; timeout_ms < 0 waits for it without a limit.
-gearman_return_t gm_worker_work(gearman_worker_st *worker, int timeout_ms);
+// The worker is passed as an integer, which cgo does not check (capi.go).
+gearman_return_t gm_worker_work(uintptr_t worker, int timeout_ms);
 // gm_worker_clear_wakeup empties the worker's wakeup pipe (it is
 // non-blocking), taking back a gearman_kill(GEARMAN_INTERRUPT), which
 // libgearman would otherwise answer at every later wait.

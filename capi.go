@@ -12,6 +12,7 @@ package gearman
 import "C"
 
 import (
+	"bytes"
 	"strings"
 	"unsafe"
 )
@@ -398,8 +399,10 @@ func (w *cWorker) unregisterAll() ReturnCode {
 }
 
 // work runs one job; a negative timeoutMs waits for it without a limit.
+// The worker goes to C as an integer: cgo checks every pointer argument for
+// Go pointers, about 120 instructions a call, and this is a C pointer.
 func (w *cWorker) work(timeoutMs int) ReturnCode {
-	return ReturnCode(C.gm_worker_work(w.p, C.int(timeoutMs)))
+	return ReturnCode(C.gm_worker_work(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), C.int(timeoutMs)))
 }
 
 func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
@@ -435,13 +438,14 @@ func (j cJob) errorText() string    { return C.GoString(C.gearman_job_error(j.j.
 func (j cJob) free()                { C.gm_job_free(j.j) }
 func (j cJob) detach()              { C.gm_job_detach(j.j) }
 
-// workload copies the workload from C memory without calling C (GoBytes is
-// part of the Go runtime).
+// workload copies the workload from C memory without calling C. It copies
+// with Go's own copy rather than C.GoBytes, whose pointer argument cgo checks
+// for Go pointers (about 120 instructions a job).
 func (j cJob) workload() []byte {
 	if j.j.workload_size == 0 {
 		return nil
 	}
-	return C.GoBytes(j.j.workload, C.int(j.j.workload_size))
+	return bytes.Clone(unsafe.Slice((*byte)(j.j.workload), int(j.j.workload_size)))
 }
 
 func (j cJob) sendData(data []byte) ReturnCode {

@@ -843,20 +843,16 @@ func (w *Worker) Run(ctx context.Context) error {
 		if ended(ctx) {
 			return nil
 		}
-		var e *Error
-		switch {
-		case err == nil:
+		if err == nil {
 			backoff = 0
 			continue
-		case errors.Is(err, ErrClosed):
-			return err
-		case !errors.As(err, &e):
-			return err
-		case e.Code == Timeout:
+		}
+		switch runOutcome(err) {
+		case runGoesOn:
 			continue
-		case e.Code == Shutdown:
+		case runStops:
 			return nil
-		case e.Code == NoServers, e.Code == NoRegisteredFunctions, e.Code == InvalidFunctionName:
+		case runFails:
 			return err
 		}
 		backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)
@@ -866,6 +862,33 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		}
 	}
+}
+
+// What Run does after a failed Work.
+type runAction uint8
+
+const (
+	runRetries runAction = iota // after a back-off
+	runGoesOn                   // at once
+	runStops                    // returning nil
+	runFails                    // returning the error
+)
+
+// runOutcome is kept out of Run's loop: the *Error that errors.As fills
+// escapes, and declared in the loop it cost an allocation for every job.
+func runOutcome(err error) runAction {
+	var e *Error
+	switch {
+	case errors.Is(err, ErrClosed), !errors.As(err, &e):
+		return runFails
+	case e.Code == Timeout:
+		return runGoesOn
+	case e.Code == Shutdown:
+		return runStops
+	case e.Code == NoServers, e.Code == NoRegisteredFunctions, e.Code == InvalidFunctionName:
+		return runFails
+	}
+	return runRetries
 }
 
 // maxBackoff caps Run's wait between reconnection attempts.
