@@ -12,22 +12,22 @@ import (
 // A Client is safe for concurrent use; its calls are serialized, so
 // goroutines that need parallel jobs use one Client each. Close it when done.
 type Client struct {
-	// sem guards lib and everything that talks to the servers. It is a
-	// channel so that waiting for it honours a context.
-	sem    chan struct{}
+	// turn guards lib and everything that talks to the servers; waiting
+	// for it honours a context.
+	turn   *turn
 	closed atomic.Bool
 
-	// Guarded by sem.
+	// Guarded by turn.
 	lib        clientLib
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
-	yield      yielder   // guarded by sem
+	yield      yielder   // guarded by turn
 	log        logSink   // SetLogger's logger, installed in every lib
 	tls        *tlsFiles // SetSSL's files, given to every lib; nil: plaintext
 
 	// mu guards the plain state below, readable from callbacks while a call
-	// holds sem.
+	// holds the turn.
 	mu       sync.Mutex
 	servers  []serverSpec
 	ret      ReturnCode
@@ -63,7 +63,7 @@ func NewClient() (*Client, error) {
 	}
 	return &Client{
 		log:     logSink{side: "client"},
-		sem:     make(chan struct{}, 1),
+		turn:    newTurn(),
 		lib:     lib,
 		timeout: -1,
 		options: ClientFreeTasks,
@@ -82,14 +82,14 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	c.sem <- struct{}{}
+	c.turn.mu.Lock() // Close waits for the call in progress, whatever its context
 	c.abandonAll(LostConnection)
 	if c.lib != nil {
 		c.lib.free()
 		c.lib = nil
 	}
 	c.log.close()
-	<-c.sem
+	c.turn.give()
 	return nil
 }
 
@@ -691,11 +691,11 @@ func (c *Client) acquire(ctx context.Context, op string) error {
 	if c.closed.Load() {
 		return closedError(op)
 	}
-	if err := takeTurn(ctx, c.sem); err != nil {
+	if err := c.turn.take(ctx); err != nil {
 		return c.record(contextError(op, err))
 	}
 	if c.lib == nil {
-		<-c.sem
+		c.turn.give()
 		return closedError(op)
 	}
 	return nil
@@ -709,7 +709,7 @@ func (c *Client) acquire(ctx context.Context, op string) error {
 // wedged client).
 func (c *Client) release() {
 	c.rebuildIfBroken()
-	<-c.sem
+	c.turn.give()
 }
 
 func (c *Client) rebuildIfBroken() {

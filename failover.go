@@ -94,7 +94,7 @@ func reachable(eps []endpoint) (up []endpoint, allUp bool) {
 }
 
 // failoverState is the client's view of its servers, guarded by the client's
-// sem.
+// turn.
 type failoverState struct {
 	needProbe bool      // servers were added: pick a primary
 	primary   endpoint  // the one server lib has

@@ -79,24 +79,3 @@ func ended(ctx context.Context) bool {
 		return false
 	}
 }
-
-// takeTurn waits until sem, a Client's or Worker's one-call-at-a-time
-// semaphore, is free and takes it, unless ctx ends first.
-func takeTurn(ctx context.Context, sem chan struct{}) error {
-	// select picks at random among ready cases: an expired context must win
-	// over a free object, or the call would sometimes go ahead.
-	if ended(ctx) {
-		return ctx.Err()
-	}
-	select {
-	case sem <- struct{}{}: // the usual case, without a two-way select
-		return nil
-	default:
-	}
-	select {
-	case sem <- struct{}{}:
-		return nil
-	case <-ctx.Done(): // nil, so never ready, for a context without an end
-		return ctx.Err()
-	}
-}

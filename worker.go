@@ -25,11 +25,11 @@ type WorkerFunc func(job *Job, context any) ([]byte, error)
 // A Worker is safe for concurrent use; its calls are serialized. Close it
 // when done.
 type Worker struct {
-	sem    chan struct{} // guards lib; a channel so waits honour a context
+	turn   *turn // guards lib: one libgearman call at a time
 	closed atomic.Bool
 	lib    workerLib
 
-	broken bool // guarded by sem: a connection failed, rebuild lib
+	broken bool // guarded by turn: a connection failed, rebuild lib
 
 	mu         sync.Mutex // guards the state below, readable from inside jobs
 	servers    []serverSpec
@@ -52,9 +52,9 @@ type Worker struct {
 	woken     bool
 	dog       sliceWatchdog // bounds waits that have no limit of their own
 
-	yield yielder   // guarded by sem
-	log   logSink   // SetLogger's logger; guarded by sem, installed in every lib
-	tls   *tlsFiles // SetSSL's files; guarded by sem, given to every lib
+	yield yielder   // guarded by turn
+	log   logSink   // SetLogger's logger; guarded by turn, installed in every lib
+	tls   *tlsFiles // SetSSL's files; guarded by turn, given to every lib
 }
 
 // workerFunction is what libgearman's function context leads to, through a
@@ -109,7 +109,7 @@ func NewWorker() (*Worker, error) {
 	}
 	return &Worker{
 		log:        logSink{side: "worker"},
-		sem:        make(chan struct{}, 1),
+		turn:       newTurn(),
 		lib:        lib,
 		funcs:      make(map[string]*workerFunction),
 		registered: make(map[string]int),
@@ -130,7 +130,7 @@ func (w *Worker) Close() error {
 		return nil
 	}
 	w.interrupt()
-	w.sem <- struct{}{}
+	w.turn.mu.Lock() // Close waits for the call in progress, whatever its context
 	w.stopWatchdog()
 	w.invalidateGrabbed()
 	if w.lib != nil {
@@ -138,7 +138,7 @@ func (w *Worker) Close() error {
 		w.lib = nil
 	}
 	w.log.close()
-	<-w.sem
+	w.turn.give()
 	return nil
 }
 
@@ -902,11 +902,11 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 	if w.closed.Load() {
 		return closedError(op)
 	}
-	if err := takeTurn(ctx, w.sem); err != nil {
+	if err := w.turn.take(ctx); err != nil {
 		return w.record(contextError(op, err))
 	}
 	if w.lib == nil {
-		<-w.sem
+		w.turn.give()
 		return closedError(op)
 	}
 	return nil
@@ -929,7 +929,7 @@ func (w *Worker) release() {
 			}
 		}
 	}
-	<-w.sem
+	w.turn.give()
 }
 
 // invalidateGrabbed ends the jobs taken with GrabJob: their libgearman
