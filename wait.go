@@ -23,7 +23,10 @@ type idleClock struct {
 }
 
 func newIdleClock(ctx context.Context, timeout int) idleClock {
-	k := idleClock{timeout: timeout, last: time.Now()}
+	k := idleClock{timeout: timeout}
+	if timeout >= 0 { // last is only ever measured against a timeout
+		k.last = time.Now()
+	}
 	k.deadline, k.hasDeadline = ctx.Deadline()
 	return k
 }

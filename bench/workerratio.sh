@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# A worker's CPU per job, as a fraction of gearmand's, for the C worker and
+# the Go worker built at one or more git revisions, without perf attached.
+#
+#   bash bench/workerratio.sh [SCENARIO [N [ROUNDS [REV...]]]]   default W1 20000 4 (working tree)
+#
+# Each round runs the C client (pinned to CPU 1, as in bench/run.sh) against
+# the C worker and then against each Go worker, each with a fresh gearmand;
+# gearmand and the worker share CPU 0. The CPU times come from /proc, read
+# around the client's run. This VM's speed drifts by up to a third within
+# minutes, and gearmand's CPU per job drifts with it; the worker's CPU divided
+# by gearmand's, both measured in the same run, stayed within about 0.01
+# from round to round (bench/notes.md). The last lines give each worker's
+# median ratio. REV is anything git rev-parse takes; "." is the working tree,
+# and "floor" is bench/floor (the least a cgo worker must do) from the tree.
+# GOMAXPROCS (default 2, as in bench/run.sh) reaches the Go workers.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCEN=${1:-W1}
+N=${2:-20000}
+ROUNDS=${3:-4}
+shift $(($# < 3 ? $# : 3))
+REVS=("$@")
+[[ ${#REVS[@]} -gt 0 ]] || REVS=(.)
+GEARMAND=${GEARMAND:-/usr/sbin/gearmand}
+export GOMAXPROCS=${GOMAXPROCS:-2}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/workerratio.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	for r in "${REVS[@]}"; do
+		[[ $r == . || $r == floor ]] || git -C "$ROOT" worktree remove --force "$TMP/src-$(git -C "$ROOT" rev-parse --short "$r")" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cc -O2 -Wall -o "$TMP/gearbench" "$ROOT/bench/c/gearbench.c" $(pkg-config --cflags --libs gearmand)
+names=(c)
+bins=("$TMP/gearbench")
+for r in "${REVS[@]}"; do
+	if [[ $r == . ]]; then
+		name=go-tree
+		(cd "$ROOT" && go build -o "$TMP/$name" ./bench/go)
+	elif [[ $r == floor ]]; then
+		name=floor
+		(cd "$ROOT" && go build -o "$TMP/$name" ./bench/floor)
+	else
+		name=go-$(git -C "$ROOT" rev-parse --short "$r")
+		git -C "$ROOT" worktree add --detach -q "$TMP/src-${name#go-}" "$r"
+		(cd "$TMP/src-${name#go-}" && go build -o "$TMP/$name" ./bench/go)
+	fi
+	names+=("$name")
+	bins+=("$TMP/$name")
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ticks() { cut -d' ' -f14,15 "/proc/$1/stat"; } # user and system clock ticks
+
+one() { # NAME BIN -> one line
+	local name=$1 bin=$2 port g w out w0 w1 g0 g1
+	port=$(free_port)
+	taskset -c 0 "$GEARMAND" -t 2 -L 127.0.0.1 -p "$port" -l /dev/null &
+	g=$!
+	pids+=("$g")
+	until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.05; done
+	taskset -c 0 "$bin" worker 127.0.0.1 "$port" 2>/dev/null &
+	w=$!
+	pids+=("$w")
+	sleep 0.5
+	w0=$(ticks "$w") g0=$(ticks "$g")
+	out=$(taskset -c 1 "$TMP/gearbench" client 127.0.0.1 "$port" "$SCEN" "$N" 100)
+	w1=$(ticks "$w") g1=$(ticks "$g")
+	kill "$w" "$g"
+	wait "$w" "$g" 2>/dev/null || true
+	awk -v name="$name" -v out="$out" -v w0="$w0" -v w1="$w1" -v g0="$g0" -v g1="$g1" -v n="$N" -v hz="$(getconf CLK_TCK)" '
+		BEGIN {
+			if (!match(out, /drained_per_sec=[0-9.]+/)) match(out, /jobs_per_sec=[0-9.]+/)
+			split(substr(out, RSTART, RLENGTH), r, "=")
+			split(w0, a, " "); split(w1, b, " "); split(g0, c, " "); split(g1, d, " ")
+			us = 1e6 / hz / n
+			wu = (b[1] - a[1]) * us; ws = (b[2] - a[2]) * us; gm = (d[1] + d[2] - c[1] - c[2]) * us
+			printf "%-12s %7.0f jobs/s  worker user %5.1f sys %5.1f us/job  gearmand %6.1f us/job  ratio %.3f\n", name, r[2], wu, ws, gm, (wu + ws) / gm
+		}'
+}
+
+echo "$SCEN, N=$N, C client, GOMAXPROCS=$GOMAXPROCS; worker CPU per job and its ratio to gearmand's"
+for _ in $(seq "$ROUNDS"); do
+	for i in "${!names[@]}"; do one "${names[$i]}" "${bins[$i]}"; done
+done | tee "$TMP/lines"
+echo "median ratio:"
+for name in "${names[@]}"; do
+	awk -v name="$name" '$1 == name { print $NF }' "$TMP/lines" | sort -n |
+		awk -v name="$name" '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "  %-12s %.3f (%d rounds)\n", name, m, NR }'
+done
