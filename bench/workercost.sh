@@ -38,33 +38,24 @@ perf probe -q -d 'probe_gobench:*' 2>/dev/null || true
 perf probe -q -x "$TMP/gobench" -a 'handoffp=runtime.handoffp'
 perf probe -q -x "$TMP/gobench" -a 'gosched=runtime.goschedImpl'
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$ROOT/bench/pair.sh"
 EVENTS=task-clock,context-switches
 for sc in poll futex nanosleep sendto recvfrom; do EVENTS+=",syscalls:sys_enter_$sc"; done
 
 one() { # IMPL BIN -> one line of per-job figures
-	local impl=$1 bin=$2 port g w events=$EVENTS
+	local impl=$1 bin=$2 events=$EVENTS
 	[[ $impl == go ]] && events+=",probe_gobench:handoffp,probe_gobench:gosched"
-	port=$(free_port)
-	taskset -c 0 "$GEARMAND" -t 2 -L 127.0.0.1 -p "$port" -l /dev/null &
-	g=$!
-	pids+=("$g")
-	until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.05; done
-	taskset -c 0 "$bin" worker 127.0.0.1 "$port" 2>/dev/null &
-	w=$!
-	pids+=("$w")
-	sleep 0.5
-	perf stat -x, -e "$events" -p "$w" -o "$TMP/stat" &
+	start_pair "$bin"
+	perf stat -x, -e "$events" -p "$WPID" -o "$TMP/stat" &
 	local ps=$!
 	sleep 0.2
 	local out t0 t1
-	t0=$(cut -d' ' -f14,15 "/proc/$w/stat") # user and system clock ticks
-	out=$(taskset -c 1 "$TMP/gearbench" client 127.0.0.1 "$port" "$SCEN" "$N" 100)
-	t1=$(cut -d' ' -f14,15 "/proc/$w/stat")
+	t0=$(cut -d' ' -f14,15 "/proc/$WPID/stat") # user and system clock ticks
+	out=$(taskset -c 1 "$TMP/gearbench" client 127.0.0.1 "$PORT" "$SCEN" "$N" 100)
+	t1=$(cut -d' ' -f14,15 "/proc/$WPID/stat")
 	kill -INT "$ps"
 	wait "$ps" || true
-	kill "$w" "$g"
-	wait "$w" "$g" 2>/dev/null || true
+	stop_pair
 	awk -F, -v impl="$impl" -v n="$N" -v out="$out" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '
 		/^[0-9.]+,/ { name = $3; sub(/.*:sys_enter_/, "", name); sub(/.*:/, "", name); v[name] = $1 }
 		END {

@@ -57,25 +57,16 @@ for r in "${REVS[@]}"; do
 	bins+=("$TMP/$name")
 done
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$ROOT/bench/pair.sh"
 ticks() { cut -d' ' -f14,15 "/proc/$1/stat"; } # user and system clock ticks
 
 one() { # NAME BIN -> one line
-	local name=$1 bin=$2 port g w out w0 w1 g0 g1
-	port=$(free_port)
-	taskset -c 0 "$GEARMAND" -t 2 -L 127.0.0.1 -p "$port" -l /dev/null &
-	g=$!
-	pids+=("$g")
-	until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.05; done
-	taskset -c 0 "$bin" worker 127.0.0.1 "$port" 2>/dev/null &
-	w=$!
-	pids+=("$w")
-	sleep 0.5
-	w0=$(ticks "$w") g0=$(ticks "$g")
-	out=$(taskset -c 1 "$TMP/gearbench" client 127.0.0.1 "$port" "$SCEN" "$N" 100)
-	w1=$(ticks "$w") g1=$(ticks "$g")
-	kill "$w" "$g"
-	wait "$w" "$g" 2>/dev/null || true
+	local name=$1 bin=$2 out w0 w1 g0 g1
+	start_pair "$bin"
+	w0=$(ticks "$WPID") g0=$(ticks "$GPID")
+	out=$(taskset -c 1 "$TMP/gearbench" client 127.0.0.1 "$PORT" "$SCEN" "$N" 100)
+	w1=$(ticks "$WPID") g1=$(ticks "$GPID")
+	stop_pair
 	awk -v name="$name" -v out="$out" -v w0="$w0" -v w1="$w1" -v g0="$g0" -v g1="$g1" -v n="$N" -v hz="$(getconf CLK_TCK)" '
 		BEGIN {
 			if (!match(out, /drained_per_sec=[0-9.]+/)) match(out, /jobs_per_sec=[0-9.]+/)
