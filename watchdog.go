@@ -9,7 +9,7 @@ import "time"
 // Such a wait is handed to libgearman without a poll timeout. A poll() with a
 // timeout arms a kernel high-resolution timer on every call, and the worker
 // polls up to three times a job; in this project's VM that cost the Go worker
-// about 3 µs of CPU per job, a third of what it used beyond the C worker
+// 2.5 to 3 µs of CPU per job, a quarter of what it used beyond the C worker
 // (bench/notes.md, "Waiting without a poll timeout").
 //
 // The wait must still end every workSliceMs: only a new call sends GRAB_JOB
