@@ -31,7 +31,6 @@ type sliceWatchdog struct {
 	on    bool      // a wait bounded by the watchdog is in progress
 	since time.Time // when that wait started
 	inJob bool      // a job of that wait is running
-	fired bool      // the watchdog ended the wait
 }
 
 // workSlice is workSliceMs as a duration.
@@ -40,7 +39,7 @@ const workSlice = workSliceMs * time.Millisecond
 // watchWait starts watching the wait that begins at now. wakeMu is held.
 func (w *Worker) watchWait(now time.Time) {
 	d := &w.dog
-	d.on, d.since, d.fired, d.inJob = true, now, false, false
+	d.on, d.since, d.inJob = true, now, false
 	switch {
 	case d.armed:
 	case d.timer == nil:
@@ -52,14 +51,9 @@ func (w *Worker) watchWait(now time.Time) {
 	}
 }
 
-// unwatchWait ends the watch of the wait that returned and reports whether
-// the watchdog ended it. wakeMu is held.
-func (w *Worker) unwatchWait() (fired bool) {
-	d := &w.dog
-	fired = d.fired
-	d.on, d.fired, d.inJob = false, false, false
-	return fired
-}
+// unwatchWait ends the watch of the wait that returned; the Worker's woken
+// says whether the watchdog ended it. wakeMu is held.
+func (w *Worker) unwatchWait() { w.dog.on, w.dog.inJob = false, false }
 
 // sliceExpired is the timer's function: it ends the wait in progress if it
 // has lasted workSlice, and otherwise waits for the rest of the slice.
@@ -80,10 +74,7 @@ func (w *Worker) sliceExpired() {
 		return
 	}
 	d.armed = false
-	if w.waking != nil && !w.woken {
-		w.waking.interrupt()
-		w.woken, d.fired = true, true
-	}
+	w.interruptWaitLocked(wokenBySlice)
 }
 
 // jobStarted marks a job of the wait in progress as running; the job counts

@@ -45,11 +45,11 @@ type Worker struct {
 
 	// wakeMu guards waking: the lib whose wait Close or a context may
 	// interrupt, set only while such a wait runs, and wakingFor, the watcher
-	// of that wait's context; woken says one did.
+	// of that wait's context; woken says what interrupted it, if anything.
 	wakeMu    sync.Mutex
 	waking    workerLib
 	wakingFor *watcher
-	woken     bool
+	woken     wake
 	dog       sliceWatchdog // bounds waits that have no limit of their own
 
 	yield yielder   // guarded by turn
@@ -130,7 +130,7 @@ func (w *Worker) Close() error {
 		return nil
 	}
 	w.interrupt()
-	w.turn.mu.Lock() // Close waits for the call in progress, whatever its context
+	w.turn.wait()
 	w.stopWatchdog()
 	w.invalidateGrabbed()
 	if w.lib != nil {
@@ -623,7 +623,7 @@ func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, c
 		defer unwatch()
 	}
 	w.wakeMu.Lock()
-	w.waking, w.wakingFor, w.woken = w.lib, by, false
+	w.waking, w.wakingFor, w.woken = w.lib, by, notWoken
 	if watched {
 		w.watchWait(now)
 	}
@@ -633,14 +633,11 @@ func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, c
 	w.wakeMu.Unlock()
 	call()
 	w.wakeMu.Lock()
-	woke := notWoken
-	switch {
-	case watched && w.unwatchWait():
-		woke = wokenBySlice
-	case w.woken:
-		woke = wokenToStop
+	woke := w.woken
+	if watched {
+		w.unwatchWait()
 	}
-	w.waking, w.wakingFor, w.woken = nil, nil, false
+	w.waking, w.wakingFor, w.woken = nil, nil, notWoken
 	w.wakeMu.Unlock()
 	switch woke {
 	case wokenToStop:
@@ -702,10 +699,14 @@ func (w *Worker) interrupt() {
 	w.interruptLocked()
 }
 
-func (w *Worker) interruptLocked() {
-	if w.waking != nil && !w.woken {
+func (w *Worker) interruptLocked() { w.interruptWaitLocked(wokenToStop) }
+
+// interruptWaitLocked interrupts the wait in progress, if it was not
+// interrupted already, and records why. wakeMu is held.
+func (w *Worker) interruptWaitLocked(why wake) {
+	if w.waking != nil && w.woken == notWoken {
 		w.waking.interrupt()
-		w.woken = true
+		w.woken = why
 	}
 }
 
