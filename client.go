@@ -82,7 +82,7 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	c.turn.mu.Lock() // Close waits for the call in progress, whatever its context
+	c.turn.wait()
 	c.abandonAll(LostConnection)
 	if c.lib != nil {
 		c.lib.free()

@@ -33,7 +33,7 @@ func (t *turn) take(ctx context.Context) error {
 		return nil
 	}
 	if ctx.Done() == nil { // no end to give up for
-		t.mu.Lock()
+		t.wait()
 		return nil
 	}
 	t.waiting.Add(1)
@@ -49,6 +49,10 @@ func (t *turn) take(ctx context.Context) error {
 		}
 	}
 }
+
+// wait takes the turn whatever it takes: Close waits for the call in
+// progress, whatever that call's context.
+func (t *turn) wait() { t.mu.Lock() }
 
 // give ends the turn. A hint already in freed is enough: whoever takes it
 // tries the lock again, and give sends another while anyone still waits.
