@@ -430,12 +430,9 @@ func TestRunTasksRefillsHalfTheWindowAtOnce(t *testing.T) {
 		t.Helper()
 		var total int
 		ok := eventually(10*time.Second, func() bool {
-			out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
-			if err != nil {
-				return false
-			}
-			total, _, _, _ = functionStatus(out, "window")
-			return total == want
+			var answered bool
+			total, _, _, answered = fltStatus(srv.Addr(), "window")
+			return answered && total == want
 		})
 		require.True(t, ok, "gearmand holds %d jobs of the function, want %d", total, want)
 	}
