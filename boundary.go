@@ -1,5 +1,7 @@
 package gearman
 
+import "time"
+
 // The interfaces below are everything the package needs from libgearman. They
 // are implemented by capi.go (cgo builds) and by nothing in !cgo builds, where
 // the constructors return errNoCgo. Client, Worker, Job and Task are plain Go
@@ -121,7 +123,10 @@ type workerLib interface {
 	unregister(name string) ReturnCode
 	unregisterAll() ReturnCode
 	// work runs one job; a negative timeoutMs waits for it without a limit.
-	work(timeoutMs int) ReturnCode
+	// With a batch above zero it goes on running jobs until the batch has
+	// passed, an attempt fails (returning that attempt's code), a job calls
+	// endBatch, or interrupt is called.
+	work(timeoutMs int, batch time.Duration) ReturnCode
 	// interrupt ends a wait in progress on another thread. libgearman leaves
 	// the pipe it uses signalled: the object must be replaced afterwards,
 	// or the signal taken back with clearInterrupt.
@@ -129,6 +134,10 @@ type workerLib interface {
 	// clearInterrupt takes back an interrupt once the wait it ended has
 	// returned, so that the next wait waits again.
 	clearInterrupt()
+	// idleFor tells, from any thread, how long the work call in progress
+	// has waited for its next job; false while a job of it runs or sends
+	// its result.
+	idleFor() (time.Duration, bool)
 	grabJob(timeoutMs int) (jobLib, ReturnCode)
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode
@@ -153,6 +162,9 @@ type jobLib interface {
 	// returns: it may instead leave data to the shim, which sends it once
 	// the function returned (one crossing less per job).
 	completeOnReturn(data []byte) ReturnCode
+	// endBatch makes the batch running this job return once the job is
+	// done (workerLib.work).
+	endBatch()
 	sendException(data []byte) ReturnCode
 	sendFail() ReturnCode
 	errorText() string

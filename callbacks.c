@@ -6,7 +6,9 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "_cgo_export.h"
@@ -264,18 +266,44 @@ gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
 // free; v2 sends the Go result straight from Go memory.
 static gm_job gm_job_of(gearman_job_st *job, char *result, size_t result_cap) {
   gm_job j = {job, gearman_job_workload(job), gearman_job_workload_size(job),
-              result, result_cap, 0, false};
+              result, result_cap, 0, false, false};
   return j;
+}
+
+struct gm_pace {
+  _Atomic int64_t wait_began_ns;  // CLOCK_MONOTONIC
+  _Atomic bool in_job;
+  _Atomic bool interrupted;  // since the last gm_worker_clear_wakeup
+  bool end_batch;            // only the thread inside gm_worker_work uses it
+};
+
+gm_pace *gm_pace_new(void) { return calloc(1, sizeof(gm_pace)); }
+
+void gm_pace_free(gm_pace *pace) { free(pace); }
+
+// The pace of the gm_worker_work this thread is in, for the worker function
+// shim, which libgearman gives only the function's context. A job may run
+// another Worker's Work, so gm_worker_work restores the outer one.
+static __thread gm_pace *gm_running_pace;
+
+static int64_t gm_now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 // The send's own result is not looked at, as the Go side did not look at
 // it either: a failed send leaves its error on the connection, which the
-// next wait reports.
+// next wait reports. The job counts as running until gearman_worker_work
+// returns: its result may still be on its way.
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
   char result[GM_RESULT_INLINE];
+  gm_pace *pace = gm_running_pace;
+  if (pace != NULL) atomic_store(&pace->in_job, true);
   gm_job j = gm_job_of(job, result, sizeof result);
   gearman_return_t rc = goWorkerFunction(&j, (uintptr_t)context);
   if (j.result_set) gearman_job_send_complete(job, j.result, j.result_size);
+  if (j.end_batch && pace != NULL) pace->end_batch = true;
   return rc;
 }
 
@@ -294,14 +322,46 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
 // A negative timeout_ms waits without a limit: poll() is then given -1 and
 // arms no kernel timer, which a poll with a timeout does on every call (in a
 // VM each one costs a timer reprogramming; bench/notes.md). The Go side bounds
-// such waits with its slice watchdog instead.
-gearman_return_t gm_worker_work(uintptr_t worker_addr, int timeout_ms) {
+// such waits with its slice watchdog instead, reading the pace.
+//
+// A batch spares Go's side of every job but the first its own bookkeeping
+// around the call (bench/notes.md). It ends after batch_ns, as Go must get
+// its goroutine through the scheduler every few milliseconds (sched.go).
+gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int timeout_ms,
+                                int64_t batch_ns) {
   gearman_worker_st *worker = (gearman_worker_st *)worker_addr;
+  gm_pace *pace = (gm_pace *)pace_addr;
   gearman_worker_set_timeout(worker, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
-  return gearman_worker_work(worker);
+  gm_pace *outer = gm_running_pace;
+  gm_running_pace = pace;
+  pace->end_batch = false;
+  int64_t began = gm_now_ns(), now = began;
+  gearman_return_t rc;
+  for (;;) {
+    atomic_store(&pace->wait_began_ns, now);
+    atomic_store(&pace->in_job, false);
+    rc = gearman_worker_work(worker);
+    if (rc != GEARMAN_SUCCESS || pace->end_batch || atomic_load(&pace->interrupted)) break;
+    now = gm_now_ns();
+    if (now - began >= batch_ns) break;
+  }
+  gm_running_pace = outer;
+  return rc;
 }
 
-void gm_worker_clear_wakeup(gearman_worker_st *worker) {
+int64_t gm_worker_idle_ns(uintptr_t pace_addr) {
+  gm_pace *pace = (gm_pace *)pace_addr;
+  if (atomic_load(&pace->in_job)) return -1;
+  return gm_now_ns() - atomic_load(&pace->wait_began_ns);
+}
+
+void gm_worker_interrupt(uintptr_t pace_addr, gearman_id_t id) {
+  atomic_store(&((gm_pace *)pace_addr)->interrupted, true);
+  gearman_kill(id, GEARMAN_SIGNAL_INTERRUPT);
+}
+
+void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace_addr) {
+  atomic_store(&((gm_pace *)pace_addr)->interrupted, false);
   gearman_id_t id = gearman_worker_id(worker);
   char buf[16];
   // A short read means the pipe is empty.

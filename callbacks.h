@@ -97,13 +97,34 @@ gearman_worker_st *gm_worker_create(void);
 gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
                                   size_t name_size, uint32_t timeout,
                                   uintptr_t handle);
+
+// The pace of one worker's waits: when its wait for the next job began,
+// whether a job of that wait is running, and whether it was interrupted.
+// gm_worker_work keeps it up to date, and the Go slice watchdog reads it
+// from another thread while gm_worker_work runs (watchdog.go). Opaque to Go;
+// one per gearman_worker_st the binding creates, freed with gm_pace_free.
+typedef struct gm_pace gm_pace;
+gm_pace *gm_pace_new(void);
+void gm_pace_free(gm_pace *pace);
+
 // gm_worker_work runs one job; timeout_ms < 0 waits for it without a limit.
-// The worker is passed as an integer, which cgo does not check (capi.go).
-gearman_return_t gm_worker_work(uintptr_t worker, int timeout_ms);
+// With batch_ns > 0 it goes on running jobs, without returning to Go in
+// between, until batch_ns has passed since the call began, an attempt
+// returns anything but SUCCESS (whose code it returns), a job asks it to stop
+// (gm_job.end_batch), or gm_worker_interrupt is called. The worker and its
+// pace are passed as integers, which cgo does not check (capi.go).
+gearman_return_t gm_worker_work(uintptr_t worker, uintptr_t pace, int timeout_ms,
+                                int64_t batch_ns);
+// gm_worker_idle_ns returns how long the wait in progress has waited for its
+// next job, or -1 while a job of it runs or sends its result.
+int64_t gm_worker_idle_ns(uintptr_t pace);
+// gm_worker_interrupt ends the wait in progress, from any thread: it marks
+// the pace and writes to the worker's wakeup pipe.
+void gm_worker_interrupt(uintptr_t pace, gearman_id_t id);
 // gm_worker_clear_wakeup empties the worker's wakeup pipe (it is
 // non-blocking), taking back a gearman_kill(GEARMAN_INTERRUPT), which
-// libgearman would otherwise answer at every later wait.
-void gm_worker_clear_wakeup(gearman_worker_st *worker);
+// libgearman would otherwise answer at every later wait, and the pace's mark.
+void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace);
 
 // A job as Go sees it: the workload's address and size are read in C when
 // the job arrives, so that Go reads the workload without two more crossings
@@ -123,6 +144,7 @@ typedef struct {
   size_t result_cap;
   size_t result_size;
   bool result_set;  // result holds the WORK_COMPLETE payload to send
+  bool end_batch;   // set by Go: gm_worker_work returns after this job
 } gm_job;
 
 // The largest result sent from the shim's buffer; larger ones are sent

@@ -12,8 +12,8 @@ package gearman
 import "C"
 
 import (
-	"bytes"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -294,30 +294,48 @@ func (t cLiveTask) recvData(n int) ([]byte, ReturnCode) {
 
 type cWorker struct {
 	p       *C.gearman_worker_st
+	pace    *C.gm_pace     // of p's waits
 	id      C.gearman_id_t // the wakeup pipe, for interrupt
 	handles []handle       // one per define: C keeps the context until free
 }
 
 func newWorkerLib() (workerLib, error) {
+	pace := C.gm_pace_new()
+	if pace == nil {
+		return nil, newError("NewWorker", MemoryAllocationFailure, "out of memory")
+	}
 	p := C.gm_worker_create()
 	if p == nil {
+		C.gm_pace_free(pace)
 		return nil, newError("NewWorker", MemoryAllocationFailure, "gearman_worker_create failed")
 	}
-	return &cWorker{p: p, id: C.gearman_worker_id(p)}, nil
+	return &cWorker{p: p, pace: pace, id: C.gearman_worker_id(p)}, nil
 }
+
+// paceAddr is the pace as an integer: cgo checks every pointer argument for
+// Go pointers, about 120 instructions a call, and this is a C pointer.
+func (w *cWorker) paceAddr() C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(w.pace))) }
 
 // interrupt writes to the worker's wakeup pipe, which every wait inside
 // libgearman polls: the wait returns SHUTDOWN_GRACEFUL. It touches only the
-// pipe, so it is safe while another thread is inside libgearman.
-func (w *cWorker) interrupt() { C.gearman_kill(w.id, C.GEARMAN_SIGNAL_INTERRUPT) }
+// pipe and the pace, so it is safe while another thread is inside
+// libgearman.
+func (w *cWorker) interrupt() { C.gm_worker_interrupt(w.paceAddr(), w.id) }
 
-func (w *cWorker) clearInterrupt() { C.gm_worker_clear_wakeup(w.p) }
+func (w *cWorker) clearInterrupt() { C.gm_worker_clear_wakeup(w.p, w.paceAddr()) }
+
+func (w *cWorker) idleFor() (time.Duration, bool) {
+	ns := C.gm_worker_idle_ns(w.paceAddr())
+	return time.Duration(ns), ns >= 0
+}
 
 func (w *cWorker) free() {
 	C.gearman_worker_free(w.p)
 	w.p = nil
+	C.gm_pace_free(w.pace)
+	w.pace = nil
 	for _, h := range w.handles {
-		deleteHandle(h)
+		forgetFunction(h)
 	}
 	w.handles = nil
 }
@@ -398,11 +416,12 @@ func (w *cWorker) unregisterAll() ReturnCode {
 	return ReturnCode(C.gearman_worker_unregister_all(w.p))
 }
 
-// work runs one job; a negative timeoutMs waits for it without a limit.
-// The worker goes to C as an integer: cgo checks every pointer argument for
-// Go pointers, about 120 instructions a call, and this is a C pointer.
-func (w *cWorker) work(timeoutMs int) ReturnCode {
-	return ReturnCode(C.gm_worker_work(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), C.int(timeoutMs)))
+// work runs one job, or a batch (gm_worker_work); a negative timeoutMs
+// waits without a limit. The worker goes to C as an integer, as its pace
+// does (paceAddr).
+func (w *cWorker) work(timeoutMs int, batch time.Duration) ReturnCode {
+	return ReturnCode(C.gm_worker_work(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.paceAddr(),
+		C.int(timeoutMs), C.int64_t(batch)))
 }
 
 func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
@@ -445,7 +464,9 @@ func (j cJob) workload() []byte {
 	if j.j.workload_size == 0 {
 		return nil
 	}
-	return bytes.Clone(unsafe.Slice((*byte)(j.j.workload), int(j.j.workload_size)))
+	b := make([]byte, int(j.j.workload_size)) // bytes.Clone would append, through growslice
+	copy(b, unsafe.Slice((*byte)(j.j.workload), len(b)))
+	return b
 }
 
 func (j cJob) sendData(data []byte) ReturnCode {
@@ -476,6 +497,8 @@ func (j cJob) completeOnReturn(data []byte) ReturnCode {
 	j.j.result_set = true
 	return Success
 }
+
+func (j cJob) endBatch() { j.j.end_batch = true }
 
 func (j cJob) sendException(data []byte) ReturnCode {
 	p, n := cbytes(data)

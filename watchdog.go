@@ -27,19 +27,17 @@ import "time"
 // would be lost. The fields are guarded by the Worker's wakeMu.
 type sliceWatchdog struct {
 	timer *time.Timer
-	armed bool      // timer is running
-	on    bool      // a wait bounded by the watchdog is in progress
-	since time.Time // when that wait started
-	inJob bool      // a job of that wait is running
+	armed bool // timer is running
+	on    bool // a wait bounded by the watchdog is in progress
 }
 
 // workSlice is workSliceMs as a duration.
 const workSlice = workSliceMs * time.Millisecond
 
-// watchWait starts watching the wait that begins at now. wakeMu is held.
-func (w *Worker) watchWait(now time.Time) {
+// watchWait starts watching the wait that begins. wakeMu is held.
+func (w *Worker) watchWait() {
 	d := &w.dog
-	d.on, d.since, d.inJob = true, now, false
+	d.on = true
 	switch {
 	case d.armed:
 	case d.timer == nil:
@@ -53,21 +51,24 @@ func (w *Worker) watchWait(now time.Time) {
 
 // unwatchWait ends the watch of the wait that returned; the Worker's woken
 // says whether the watchdog ended it. wakeMu is held.
-func (w *Worker) unwatchWait() { w.dog.on, w.dog.inJob = false, false }
+func (w *Worker) unwatchWait() { w.dog.on = false }
 
 // sliceExpired is the timer's function: it ends the wait in progress if it
-// has lasted workSlice, and otherwise waits for the rest of the slice.
+// has lasted workSlice, and otherwise waits for the rest of the slice. The C
+// side keeps the wait's start and whether a job runs (the pace,
+// callbacks.c): a batch starts a new wait after every job without coming
+// back to Go. A job counts as running until its result was sent.
 func (w *Worker) sliceExpired() {
 	w.wakeMu.Lock()
 	defer w.wakeMu.Unlock()
 	d := &w.dog
-	if !d.on {
+	if !d.on || w.waking == nil {
 		d.armed = false // no wait to watch: the next one re-arms
 		return
 	}
-	left := workSlice - time.Since(d.since)
-	if d.inJob {
-		left = workSlice // a job is no wait
+	left := workSlice // a job is no wait
+	if idle, waiting := w.waking.idleFor(); waiting {
+		left -= idle
 	}
 	if left > 0 {
 		d.timer.Reset(left)
@@ -75,15 +76,6 @@ func (w *Worker) sliceExpired() {
 	}
 	d.armed = false
 	w.interruptWaitLocked(wokenBySlice)
-}
-
-// jobStarted marks a job of the wait in progress as running; the job counts
-// as running until the wait returns, as libgearman may still send its result
-// after the function returned.
-func (w *Worker) jobStarted() {
-	w.wakeMu.Lock()
-	w.dog.inJob = true
-	w.wakeMu.Unlock()
 }
 
 // stopWatchdog stops the timer for good (Close).

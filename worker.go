@@ -52,6 +52,11 @@ type Worker struct {
 	woken     wake
 	dog       sliceWatchdog // bounds waits that have no limit of their own
 
+	// batchDone ends a batch of Run's jobs (workerLib.work) after the job
+	// that finds it closed. Guarded by turn: the jobs run on the goroutine
+	// that holds it.
+	batchDone <-chan struct{}
+
 	yield yielder   // guarded by turn
 	log   logSink   // SetLogger's logger; guarded by turn, installed in every lib
 	tls   *tlsFiles // SetSSL's files; guarded by turn, given to every lib
@@ -77,15 +82,19 @@ func (f *workerFunction) current() (WorkerFunc, any, bool) {
 
 // run is called by the worker trampoline for each job of f.
 func (f *workerFunction) run(lib jobLib) ReturnCode {
-	f.worker.jobStarted()
 	job := &Job{lib: lib}
 	defer job.invalidate()
-	fn, ctx, ok := f.current()
-	if !ok {
-		return job.finish(nil, WorkFail)
+	var rc ReturnCode
+	if fn, ctx, ok := f.current(); ok {
+		result, err := callWorkerFunc(fn, job, ctx)
+		rc = job.finish(result, err)
+	} else {
+		rc = job.finish(nil, WorkFail)
 	}
-	result, err := callWorkerFunc(fn, job, ctx)
-	return job.finish(result, err)
+	if f.worker.batchOver() {
+		lib.endBatch()
+	}
+	return rc
 }
 
 func callWorkerFunc(fn WorkerFunc, job *Job, ctx any) (result []byte, err error) {
@@ -563,12 +572,15 @@ func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
 // WorkContext is Work with a context (Go only): it returns when ctx ends
 // while waiting for a job; a job already running finishes and its result is
 // sent first.
-func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, nil) }
+func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, nil, false) }
 
 // work is WorkContext. A non-nil by is the caller's watcher of ctx: Run
 // watches its context once for all its jobs, as watching costs a
-// registration per call, measurable at thousands of jobs a second.
-func (w *Worker) work(ctx context.Context, by *watcher) error {
+// registration per call, measurable at thousands of jobs a second. With
+// batch, a wait without a limit runs jobs for up to yieldEvery in one call
+// into C (Run: Work's bookkeeping was most of what the binding added to each
+// job; bench/notes.md).
+func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
 	const op = "Work"
 	if err := w.acquire(ctx, op); err != nil {
 		return err
@@ -578,19 +590,24 @@ func (w *Worker) work(ctx context.Context, by *watcher) error {
 	options, timeout := w.options, w.timeout
 	w.mu.Unlock()
 	if options&WorkerNonBlocking != 0 {
-		return w.check(op, w.lib.work(clampWait(timeout)))
+		return w.check(op, w.lib.work(clampWait(timeout), 0))
 	}
 	clock := newIdleClock(ctx, timeout)
 	// Without a timeout or a deadline, the slice watchdog bounds the wait
 	// instead of a poll timeout (watchdog.go).
 	watched := clock.timeout < 0 && !clock.hasDeadline
+	var more time.Duration
+	if watched && batch {
+		more = yieldEvery
+		w.batchDone = ctx.Done()
+	}
 	for {
 		var rc ReturnCode
 		ms := -1
 		if !watched {
 			ms = clock.sliceOf(workSliceMs)
 		}
-		woke := w.interruptible(ctx, by, watched, func() { rc = w.lib.work(ms) })
+		woke := w.interruptible(ctx, by, watched, func() { rc = w.lib.work(ms, more) })
 		if woke == wokenBySlice && rc != Success {
 			rc = Timeout
 		}
@@ -616,7 +633,7 @@ func (w *Worker) work(ctx context.Context, by *watcher) error {
 // replaced, as libgearman leaves the pipe signalled; after wokenBySlice the
 // pipe was emptied and the lib goes on.
 func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, call func()) wake {
-	now := w.yield.beforeBlocking()
+	w.yield.beforeBlocking()
 	if by == nil {
 		var unwatch func()
 		by, unwatch = w.watch(ctx)
@@ -625,7 +642,7 @@ func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, c
 	w.wakeMu.Lock()
 	w.waking, w.wakingFor, w.woken = w.lib, by, notWoken
 	if watched {
-		w.watchWait(now)
+		w.watchWait()
 	}
 	if ended(ctx) { // before the wait began: no watcher will come
 		w.interruptLocked()
@@ -840,7 +857,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer unwatch()
 	backoff := time.Duration(0)
 	for {
-		err := w.work(ctx, by)
+		err := w.work(ctx, by, true)
 		if ended(ctx) {
 			return nil
 		}
@@ -890,6 +907,22 @@ func runOutcome(err error) runAction {
 		return runFails
 	}
 	return runRetries
+}
+
+// batchOver reports whether the batch in progress must end after the job
+// that asks: Run's context ended or the Worker is closing. Both also
+// interrupt the wait, but from another goroutine, which may come too late
+// to keep the batch from taking one more job.
+func (w *Worker) batchOver() bool {
+	if w.closed.Load() {
+		return true
+	}
+	select {
+	case <-w.batchDone: // nil for a context without an end: never ready
+		return true
+	default:
+		return false
+	}
 }
 
 // maxBackoff caps Run's wait between reconnection attempts.
