@@ -270,11 +270,17 @@ static gm_job gm_job_of(gearman_job_st *job, char *result, size_t result_cap) {
   return j;
 }
 
+// The watchdog needs no more than to see these eventually, and in order:
+// release stores and acquire loads (plain moves on x86, where a sequentially
+// consistent store is an xchg that waits for its cache line).
 struct gm_pace {
   _Atomic int64_t wait_began_ns;  // CLOCK_MONOTONIC
   _Atomic bool in_job;
   _Atomic bool interrupted;  // since the last gm_worker_clear_wakeup
-  bool end_batch;            // only the thread inside gm_worker_work uses it
+  // Only the thread inside gm_worker_work uses the rest. The worker's jobs
+  // run one at a time, so they share one result buffer.
+  bool end_batch;
+  char result[GM_RESULT_INLINE];
 };
 
 gm_pace *gm_pace_new(void) { return calloc(1, sizeof(gm_pace)); }
@@ -297,10 +303,15 @@ static int64_t gm_now_ns(void) {
 // next wait reports. The job counts as running until gearman_worker_work
 // returns: its result may still be on its way.
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
-  char result[GM_RESULT_INLINE];
   gm_pace *pace = gm_running_pace;
-  if (pace != NULL) atomic_store(&pace->in_job, true);
-  gm_job j = gm_job_of(job, result, sizeof result);
+  char *result = NULL;  // without a pace, Go sends the result itself
+  size_t result_cap = 0;
+  if (pace != NULL) {
+    atomic_store_explicit(&pace->in_job, true, memory_order_release);
+    result = pace->result;
+    result_cap = sizeof pace->result;
+  }
+  gm_job j = gm_job_of(job, result, result_cap);
   gearman_return_t rc = goWorkerFunction(&j, (uintptr_t)context);
   if (j.result_set) gearman_job_send_complete(job, j.result, j.result_size);
   if (j.end_batch && pace != NULL) pace->end_batch = true;
@@ -338,10 +349,13 @@ gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int 
   int64_t began = gm_now_ns(), now = began;
   gearman_return_t rc;
   for (;;) {
-    atomic_store(&pace->wait_began_ns, now);
-    atomic_store(&pace->in_job, false);
+    atomic_store_explicit(&pace->wait_began_ns, now, memory_order_release);
+    atomic_store_explicit(&pace->in_job, false, memory_order_release);
     rc = gearman_worker_work(worker);
-    if (rc != GEARMAN_SUCCESS || pace->end_batch || atomic_load(&pace->interrupted)) break;
+    if (rc != GEARMAN_SUCCESS || pace->end_batch ||
+        atomic_load_explicit(&pace->interrupted, memory_order_acquire)) {
+      break;
+    }
     now = gm_now_ns();
     if (now - began >= batch_ns) break;
   }
@@ -351,17 +365,17 @@ gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int 
 
 int64_t gm_worker_idle_ns(uintptr_t pace_addr) {
   gm_pace *pace = (gm_pace *)pace_addr;
-  if (atomic_load(&pace->in_job)) return -1;
-  return gm_now_ns() - atomic_load(&pace->wait_began_ns);
+  if (atomic_load_explicit(&pace->in_job, memory_order_acquire)) return -1;
+  return gm_now_ns() - atomic_load_explicit(&pace->wait_began_ns, memory_order_acquire);
 }
 
 void gm_worker_interrupt(uintptr_t pace_addr, gearman_id_t id) {
-  atomic_store(&((gm_pace *)pace_addr)->interrupted, true);
+  atomic_store_explicit(&((gm_pace *)pace_addr)->interrupted, true, memory_order_release);
   gearman_kill(id, GEARMAN_SIGNAL_INTERRUPT);
 }
 
 void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace_addr) {
-  atomic_store(&((gm_pace *)pace_addr)->interrupted, false);
+  atomic_store_explicit(&((gm_pace *)pace_addr)->interrupted, false, memory_order_release);
   gearman_id_t id = gearman_worker_id(worker);
   char buf[16];
   // A short read means the pipe is empty.

@@ -132,10 +132,10 @@ void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace);
 // length of the call; one from gm_worker_grab_job is malloc'd and freed with
 // gm_job_free.
 //
-// A worker function's job also carries a buffer on the C stack for its
-// result: a result that fits is copied there by Go and sent by the shim once
-// the function returned, which spares a crossing per job. result is NULL
-// for a grabbed job.
+// A worker function's job also carries a buffer for its result, its
+// worker's (in the gm_pace): a result that fits is copied there by Go and
+// sent by the shim once the function returned, which spares a crossing per
+// job. result is NULL for a grabbed job.
 typedef struct {
   gearman_job_st *job;
   const void *workload;

@@ -12,7 +12,10 @@
 # by gearmand's, both measured in the same run, stayed within about 0.01
 # from round to round (bench/notes.md). The last lines give each worker's
 # median ratio. REV is anything git rev-parse takes; "." is the working tree,
-# and "floor" is bench/floor (the least a cgo worker must do) from the tree.
+# "floor" is bench/floor (the least a cgo worker must do) from the tree,
+# "floor:MODE" the same with FLOOR_MODE=MODE (bench/floor/main.go), and
+# "c+thread" the C worker with an idle second thread (GEARBENCH_IDLE_THREAD),
+# and "php" the PHP extension's worker (bench/php/worker.php).
 # GOMAXPROCS (default 2, as in bench/run.sh) reaches the Go workers.
 set -euo pipefail
 
@@ -32,22 +35,35 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	for r in "${REVS[@]}"; do
-		[[ $r == . || $r == floor ]] || git -C "$ROOT" worktree remove --force "$TMP/src-$(git -C "$ROOT" rev-parse --short "$r")" 2>/dev/null || true
+		[[ $r == . || $r == floor* || $r == c+thread || $r == php ]] || git -C "$ROOT" worktree remove --force "$TMP/src-$(git -C "$ROOT" rev-parse --short "$r")" 2>/dev/null || true
 	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 cc -O2 -Wall -o "$TMP/gearbench" "$ROOT/bench/c/gearbench.c" $(pkg-config --cflags --libs gearmand)
+# with_env SCRIPT VAR=VALUE BIN writes SCRIPT, which execs BIN with VAR set
+# (exec keeps the process id that start_pair reads the CPU time of).
+with_env() { printf '#!/bin/sh\nexec env %q %q "$@"\n' "$2" "$3" >"$1" && chmod +x "$1"; }
+
 names=(c)
 bins=("$TMP/gearbench")
 for r in "${REVS[@]}"; do
 	if [[ $r == . ]]; then
 		name=go-tree
 		(cd "$ROOT" && go build -o "$TMP/$name" ./bench/go)
-	elif [[ $r == floor ]]; then
-		name=floor
-		(cd "$ROOT" && go build -o "$TMP/$name" ./bench/floor)
+	elif [[ $r == floor* ]]; then
+		name=${r/:/-}
+		[[ -x $TMP/floor-bin ]] || (cd "$ROOT" && go build -o "$TMP/floor-bin" ./bench/floor)
+		mode=${r#floor}
+		with_env "$TMP/$name" "FLOOR_MODE=${mode#:}" "$TMP/floor-bin"
+	elif [[ $r == php ]]; then
+		name=php
+		printf '#!/bin/sh\nshift\nexec php %q "$@"\n' "$ROOT/bench/php/worker.php" >"$TMP/$name"
+		chmod +x "$TMP/$name"
+	elif [[ $r == c+thread ]]; then
+		name=$r
+		with_env "$TMP/$name" GEARBENCH_IDLE_THREAD=1 "$TMP/gearbench"
 	else
 		name=go-$(git -C "$ROOT" rev-parse --short "$r")
 		git -C "$ROOT" worktree add --detach -q "$TMP/src-${name#go-}" "$r"

@@ -7,7 +7,9 @@
 //       v2 echo worker: function "echo" answers with its workload through
 //       gearman_job_send_complete. Serves until killed (it gives up after
 //       about a second of failed work() calls, so a worker whose gearmand is
-//       gone does not spin forever).
+//       gone does not spin forever). With GEARBENCH_IDLE_THREAD=1 it also
+//       starts a thread that only sleeps: the kernel then treats it as the
+//       multi-threaded process every Go program is (bench/notes.md).
 //
 //   gearbench client HOST PORT SCENARIO N SIZE
 //       runs one scenario and prints one line:
@@ -43,6 +45,7 @@
 #include <libgearman-1.0/gearman.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +82,18 @@ static gearman_return_t echo_fn(gearman_job_st *job, void *context) {
                                     gearman_job_workload_size(job));
 }
 
+static void *sleep_for_ever(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return NULL;
+}
+
 static int run_worker(const char *host, int port) {
+  const char *idle = getenv("GEARBENCH_IDLE_THREAD");
+  if (idle != NULL && strcmp(idle, "1") == 0) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, sleep_for_ever, NULL) != 0) die("pthread_create", "failed");
+  }
   gearman_worker_st *worker = gearman_worker_create(NULL);
   if (worker == NULL) die("gearman_worker_create", "failed");
   if (gearman_worker_add_server(worker, host, (in_port_t)port) != GEARMAN_SUCCESS) {
