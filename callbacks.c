@@ -366,7 +366,9 @@ gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int 
 int64_t gm_worker_idle_ns(uintptr_t pace_addr) {
   gm_pace *pace = (gm_pace *)pace_addr;
   if (atomic_load_explicit(&pace->in_job, memory_order_acquire)) return -1;
-  return gm_now_ns() - atomic_load_explicit(&pace->wait_began_ns, memory_order_acquire);
+  int64_t began = atomic_load_explicit(&pace->wait_began_ns, memory_order_acquire);
+  int64_t idle = gm_now_ns() - began;
+  return idle < 0 ? 0 : idle;
 }
 
 void gm_worker_interrupt(uintptr_t pace_addr, gearman_id_t id) {

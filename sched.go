@@ -33,13 +33,10 @@ type yielder struct{ last time.Time }
 const yieldEvery = 8 * time.Millisecond
 
 // beforeBlocking is called before each libgearman call that may wait; the
-// object's own lock guards y. It returns the time it read, for the caller's
-// own use.
-func (y *yielder) beforeBlocking() time.Time {
-	now := time.Now()
-	if now.Sub(y.last) >= yieldEvery {
+// object's own lock guards y.
+func (y *yielder) beforeBlocking() {
+	if now := time.Now(); now.Sub(y.last) >= yieldEvery {
 		y.last = now
 		runtime.Gosched()
 	}
-	return now
 }

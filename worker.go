@@ -597,6 +597,7 @@ func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
 	// instead of a poll timeout (watchdog.go).
 	watched := clock.timeout < 0 && !clock.hasDeadline
 	var more time.Duration
+	w.batchDone = nil
 	if watched && batch {
 		more = yieldEvery
 		w.batchDone = ctx.Done()
@@ -851,7 +852,9 @@ func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
 // Run serves jobs until ctx ends (Go only), then returns nil: a job in
 // progress finishes and its result is sent first. Connection failures are
 // retried with a capped back-off; Run returns an error only for what retrying
-// cannot fix (no servers, no functions, Close).
+// cannot fix (no servers, no functions, Close). Jobs that follow each other
+// closely run in one call into libgearman of up to a few milliseconds, which
+// makes each cheaper than a Work call of its own.
 func (w *Worker) Run(ctx context.Context) error {
 	by, unwatch := w.watch(ctx)
 	defer unwatch()
