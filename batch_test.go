@@ -96,13 +96,5 @@ func TestWatchdogBoundsWaitAfterBatch(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // asleep on s0, in a wait without a poll timeout
-
-	s1.Restart()
-	fltWaitWorkers(t, s1.Addr(), 10*time.Second, "batch-up")
-	c := fltClient(t, s1.Addr())
-	out, d, err := fltCall(t, 10*time.Second, "DoNormal on the server that came up", func() ([]byte, error) {
-		return c.DoNormal("batch-up", []byte("late"), "")
-	})
-	require.NoError(t, err, "after %v", d)
-	require.Equal(t, "late", string(out))
+	requireServedOnceUp(t, s1, "batch-up")
 }

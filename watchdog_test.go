@@ -30,12 +30,18 @@ func TestIdleWorkerFindsServerThatCameUp(t *testing.T) {
 	fltRun(t, w)
 	fltWaitWorkers(t, s0.Addr(), 5*time.Second, "dog-up")
 	time.Sleep(300 * time.Millisecond) // asleep on s0, in a wait without a poll timeout
+	requireServedOnceUp(t, s1, "dog-up")
+}
 
-	s1.Restart()
-	fltWaitWorkers(t, s1.Addr(), 10*time.Second, "dog-up")
-	c := fltClient(t, s1.Addr())
+// requireServedOnceUp starts srv again and requires an echo worker that was
+// idling on another server to register with it and run a job there.
+func requireServedOnceUp(t *testing.T, srv *gearmantest.Server, function string) {
+	t.Helper()
+	srv.Restart()
+	fltWaitWorkers(t, srv.Addr(), 10*time.Second, function)
+	c := fltClient(t, srv.Addr())
 	out, d, err := fltCall(t, 10*time.Second, "DoNormal on the server that came up", func() ([]byte, error) {
-		return c.DoNormal("dog-up", []byte("late"), "")
+		return c.DoNormal(function, []byte("late"), "")
 	})
 	require.NoError(t, err, "after %v", d)
 	require.Equal(t, "late", string(out))
