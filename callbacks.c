@@ -302,19 +302,15 @@ static int64_t gm_now_ns(void) {
 // it either: a failed send leaves its error on the connection, which the
 // next wait reports. The job counts as running until gearman_worker_work
 // returns: its result may still be on its way.
+// libgearman runs functions only inside gearman_worker_work, which the
+// binding calls only from gm_worker_work: the pace is always there.
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
   gm_pace *pace = gm_running_pace;
-  char *result = NULL;  // without a pace, Go sends the result itself
-  size_t result_cap = 0;
-  if (pace != NULL) {
-    atomic_store_explicit(&pace->in_job, true, memory_order_release);
-    result = pace->result;
-    result_cap = sizeof pace->result;
-  }
-  gm_job j = gm_job_of(job, result, result_cap);
+  atomic_store_explicit(&pace->in_job, true, memory_order_release);
+  gm_job j = gm_job_of(job, pace->result, sizeof pace->result);
   gearman_return_t rc = goWorkerFunction(&j, (uintptr_t)context);
   if (j.result_set) gearman_job_send_complete(job, j.result, j.result_size);
-  if (j.end_batch && pace != NULL) pace->end_batch = true;
+  if (j.end_batch) pace->end_batch = true;
   return rc;
 }
 

@@ -62,7 +62,7 @@ func (w *Worker) sliceExpired() {
 	w.wakeMu.Lock()
 	defer w.wakeMu.Unlock()
 	d := &w.dog
-	if !d.on || w.waking == nil {
+	if !d.on {
 		d.armed = false // no wait to watch: the next one re-arms
 		return
 	}

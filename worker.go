@@ -52,10 +52,10 @@ type Worker struct {
 	woken     wake
 	dog       sliceWatchdog // bounds waits that have no limit of their own
 
-	// batchDone ends a batch of Run's jobs (workerLib.work) after the job
-	// that finds it closed. Guarded by turn: the jobs run on the goroutine
+	// batchCtx ends a batch of Run's jobs (workerLib.work) after the job
+	// that finds it ended. Guarded by turn: the jobs run on the goroutine
 	// that holds it.
-	batchDone <-chan struct{}
+	batchCtx context.Context
 
 	yield yielder   // guarded by turn
 	log   logSink   // SetLogger's logger; guarded by turn, installed in every lib
@@ -119,6 +119,7 @@ func NewWorker() (*Worker, error) {
 	return &Worker{
 		log:        logSink{side: "worker"},
 		turn:       newTurn(),
+		batchCtx:   contextBackground,
 		lib:        lib,
 		funcs:      make(map[string]*workerFunction),
 		registered: make(map[string]int),
@@ -597,10 +598,10 @@ func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
 	// instead of a poll timeout (watchdog.go).
 	watched := clock.timeout < 0 && !clock.hasDeadline
 	var more time.Duration
-	w.batchDone = nil
+	w.batchCtx = contextBackground
 	if watched && batch {
 		more = yieldEvery
-		w.batchDone = ctx.Done()
+		w.batchCtx = ctx
 	}
 	for {
 		var rc ReturnCode
@@ -916,17 +917,7 @@ func runOutcome(err error) runAction {
 // that asks: Run's context ended or the Worker is closing. Both also
 // interrupt the wait, but from another goroutine, which may come too late
 // to keep the batch from taking one more job.
-func (w *Worker) batchOver() bool {
-	if w.closed.Load() {
-		return true
-	}
-	select {
-	case <-w.batchDone: // nil for a context without an end: never ready
-		return true
-	default:
-		return false
-	}
-}
+func (w *Worker) batchOver() bool { return w.closed.Load() || ended(w.batchCtx) }
 
 // maxBackoff caps Run's wait between reconnection attempts.
 const maxBackoff = time.Second
