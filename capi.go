@@ -335,7 +335,7 @@ func (w *cWorker) free() {
 	C.gm_pace_free(w.pace)
 	w.pace = nil
 	for _, h := range w.handles {
-		forgetFunction(h)
+		deleteHandle(h)
 	}
 	w.handles = nil
 }

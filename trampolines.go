@@ -37,39 +37,8 @@ func deleteHandle(h handle) {
 //
 //export goWorkerFunction
 func goWorkerFunction(job *C.gm_job, h C.uintptr_t) C.gearman_return_t {
-	return C.gearman_return_t(workerFunctionOf(handle(h)).run(cJob{job}))
-}
-
-// recentFunctions remembers the worker functions of recent jobs by their
-// handles. Value's lookup in cgo's handle map hashes an interface, 5 to 7%
-// of the Go samples of a W1 job (bench/notes.md), and a worker
-// usually runs the jobs of a few functions over and over. Handles are never
-// reused, and a handle's entry goes when the handle is deleted
-// (forgetFunction), so an entry that matches is the right one.
-var recentFunctions [8]atomic.Pointer[functionEntry]
-
-type functionEntry struct {
-	h  handle
-	fn *workerFunction
-}
-
-func workerFunctionOf(h handle) *workerFunction {
-	slot := &recentFunctions[uintptr(h)%uintptr(len(recentFunctions))]
-	if e := slot.Load(); e != nil && e.h == h {
-		return e.fn
-	}
-	fn := h.Value().(*workerFunction)
-	slot.Store(&functionEntry{h, fn})
-	return fn
-}
-
-// forgetFunction deletes a worker function's handle, and its entry.
-func forgetFunction(h handle) {
-	slot := &recentFunctions[uintptr(h)%uintptr(len(recentFunctions))]
-	if e := slot.Load(); e != nil && e.h == h {
-		slot.CompareAndSwap(e, nil)
-	}
-	deleteHandle(h)
+	fn := cgo.Handle(h).Value().(*workerFunction)
+	return C.gearman_return_t(fn.run(cJob{job}))
 }
 
 //export goTaskEvent
