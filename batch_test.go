@@ -16,7 +16,9 @@ import (
 // Run takes the jobs that come within a few milliseconds of each other in one
 // call into C (a batch, worker.go). These tests hold a batch to what Run did
 // job by job: it stops where Run would have stopped, Work stays one job, and
-// the slice watchdog still bounds the waits a batch goes on to.
+// the slice watchdog still bounds the waits a batch goes on to. They lengthen
+// the batches, so that on a slow machine too the queued jobs and the wait
+// after them fall into one.
 
 // queueJobs submits n background jobs of function, to be found waiting by a
 // worker that starts afterwards.
@@ -40,6 +42,7 @@ func queueJobs(t *testing.T, addr, function string, n int) {
 func TestRunStopsAtTheJobThatEndsItsContext(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	t.Cleanup(gearman.LengthenBatchesForTest(time.Minute))
 	for round := range 3 {
 		queueJobs(t, srv.Addr(), "batch-stop", 3)
 		w := fltWorker(t, srv.Addr())
@@ -78,6 +81,7 @@ func TestWorkRunsOneJobWithMoreWaiting(t *testing.T) {
 // Go seeing that wait begin: the worker, idle on one server after the jobs it
 // found queued there, registers with another that comes up meanwhile.
 func TestWatchdogBoundsWaitAfterBatch(t *testing.T) {
+	t.Cleanup(gearman.LengthenBatchesForTest(time.Minute)) // first in, last out: after Run's end
 	s0, s1 := gearmantest.NewServer(t), gearmantest.NewServer(t)
 	s1.Stop()
 	queueJobs(t, s0.Addr(), "batch-up", 3)

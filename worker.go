@@ -600,7 +600,7 @@ func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
 	var more time.Duration
 	w.batchCtx = contextBackground
 	if watched && batch {
-		more = yieldEvery
+		more = batchLength
 		w.batchCtx = ctx
 	}
 	for {
@@ -912,6 +912,11 @@ func runOutcome(err error) runAction {
 	}
 	return runRetries
 }
+
+// batchLength bounds a batch: the goroutine must pass the scheduler every
+// yieldEvery (sched.go). Tests lengthen it (export_test.go) so that the
+// jobs they queue surely fall into one batch.
+var batchLength = yieldEvery
 
 // batchOver reports whether the batch in progress must end after the job
 // that asks: Run's context ended or the Worker is closing. Both also
