@@ -31,12 +31,11 @@ export GOMAXPROCS=${GOMAXPROCS:-2}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/workerratio.XXXXXX")
 pids=()
+worktrees=() # the git revisions checked out below
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	for r in "${REVS[@]}"; do
-		[[ $r == . || $r == floor* || $r == c+thread || $r == php ]] || git -C "$ROOT" worktree remove --force "$TMP/src-$(git -C "$ROOT" rev-parse --short "$r")" 2>/dev/null || true
-	done
+	for wt in "${worktrees[@]}"; do git -C "$ROOT" worktree remove --force "$wt" 2>/dev/null || true; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -67,6 +66,7 @@ for r in "${REVS[@]}"; do
 	else
 		name=go-$(git -C "$ROOT" rev-parse --short "$r")
 		git -C "$ROOT" worktree add --detach -q "$TMP/src-${name#go-}" "$r"
+		worktrees+=("$TMP/src-${name#go-}")
 		(cd "$TMP/src-${name#go-}" && go build -o "$TMP/$name" ./bench/go)
 	fi
 	names+=("$name")
