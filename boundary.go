@@ -127,10 +127,15 @@ type workerLib interface {
 	// passed, an attempt fails (returning that attempt's code), a job calls
 	// endBatch, or interrupt is called.
 	work(timeoutMs int, batch time.Duration) ReturnCode
-	// interrupt ends a wait in progress on another thread. libgearman leaves
-	// the pipe it uses signalled: the object must be replaced afterwards,
-	// or the signal taken back with clearInterrupt.
-	interrupt()
+	// interrupt ends a wait in progress on another thread, at once or, in
+	// the middle of a transfer, at the transfer's next packet boundary;
+	// closing (Close) ends even that one, and cut then reports it.
+	// libgearman leaves the pipe it uses signalled: the object must be
+	// replaced afterwards, or the signal taken back with clearInterrupt.
+	interrupt(closing bool)
+	// cut reports that a wait ended in the middle of a transfer: libgearman
+	// cannot go on from there, and the object must not be used again.
+	cut() bool
 	// clearInterrupt takes back an interrupt once the wait it ended has
 	// returned, so that the next wait waits again.
 	clearInterrupt()
@@ -168,6 +173,7 @@ type jobLib interface {
 	sendException(data []byte) ReturnCode
 	sendFail() ReturnCode
 	errorText() string
-	free()   // a grabbed job, once it is over
-	detach() // a grabbed job whose worker is about to be freed, freeing it too
+	// detach frees a grabbed job's record; freeing its worker frees the
+	// job itself.
+	detach()
 }

@@ -101,7 +101,9 @@ static gearman_return_t gm_on_event(gearman_task_st *task, int ev) {
   gm_task *t = gearman_task_context(task);
   if (t == NULL) return GEARMAN_SUCCESS;
   if (t->go_task != 0 && (t->go_events & (1u << ev))) {
+    gm_waiter *parked = gm_wait_park();
     gearman_return_t rc = goTaskEvent(t->go_task, task, ev);
+    gm_wait_unpark(parked);
     if (rc != GEARMAN_SUCCESS) return rc;  // PAUSE or an error: stop run_tasks
   }
   return gm_record(t, task, ev);
@@ -132,15 +134,27 @@ static void gm_task_context_free(gearman_task_st *task, void *context) {
   free(t);
 }
 
+// What the binding keeps beside each client, as its libgearman context.
+typedef struct gm_client_state {
+  uint64_t progress;  // packets seen, for timeouts measured in Go
+  gm_waiter waiter;   // a client has no wakeup pipe: only timeouts end its waits
+} gm_client_state;
+
+static gm_waiter *gm_client_waiter(gearman_client_st *client) {
+  return &((gm_client_state *)gearman_client_context(client))->waiter;
+}
+
 gearman_client_st *gm_client_create(void) {
-  uint64_t *progress = calloc(1, sizeof(*progress));
-  if (progress == NULL) return NULL;
+  gm_client_state *state = calloc(1, sizeof(*state));
+  if (state == NULL) return NULL;
   gearman_client_st *client = gearman_client_create(NULL);
   if (client == NULL) {
-    free(progress);
+    free(state);
     return NULL;
   }
-  gearman_client_set_context(client, progress);
+  gearman_id_t none = {-1, -1};
+  gm_waiter_init(&state->waiter, none);
+  gearman_client_set_context(client, state);
   // Finished tasks leave libgearman's list at once, which scans the whole
   // list for every packet it receives.
   gearman_client_add_options(client, GEARMAN_CLIENT_FREE_TASKS);
@@ -160,14 +174,14 @@ gearman_client_st *gm_client_create(void) {
 }
 
 void gm_client_free(gearman_client_st *client) {
-  uint64_t *progress = gearman_client_context(client);
+  gm_client_state *state = gearman_client_context(client);
   gearman_client_free(client);  // frees the remaining tasks first
-  free(progress);
+  free(state);
 }
 
 // The counter lives as long as the client; Go reads it in place.
 uint64_t *gm_client_progress(gearman_client_st *client) {
-  return gearman_client_context(client);
+  return &((gm_client_state *)gearman_client_context(client))->progress;
 }
 
 gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
@@ -184,7 +198,7 @@ gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
   t->caller_frees = opts->caller_frees;
   t->go_task = opts->go_task;
   t->go_events = opts->go_events;
-  t->progress = gearman_client_context(client);
+  t->progress = gm_client_progress(client);
 
   bool background = opts->kind == GM_KIND_BACKGROUND;
   switch (opts->kind) {
@@ -230,13 +244,48 @@ gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
 
 gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms) {
   gearman_client_set_timeout(client, gm_clamp_timeout(timeout_ms));
-  return gearman_client_run_tasks(client);
+  gm_waiter *w = gm_client_waiter(client);
+  gm_waiter *outer = gm_wait_enter(w);
+  gearman_return_t rc = gearman_client_run_tasks(client);
+  gm_wait_leave(w, outer);
+  return rc;
 }
 
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
                          size_t size, int timeout_ms) {
   gearman_client_set_timeout(client, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
-  return gearman_client_echo(client, data, size);
+  gm_waiter *w = gm_client_waiter(client);
+  gm_waiter *outer = gm_wait_enter(w);
+  gearman_return_t rc = gearman_client_echo(client, data, size);
+  gm_wait_leave(w, outer);
+  return rc;
+}
+
+bool gm_client_set_exceptions(gearman_client_st *client) {
+  gm_waiter *w = gm_client_waiter(client);
+  gm_waiter *outer = gm_wait_enter(w);
+  bool ok = gearman_client_set_server_option(client, "exceptions", 10);
+  gm_wait_leave(w, outer);
+  return ok;
+}
+
+// A callback's task I/O runs under the waiter of the run_tasks it runs in.
+size_t gm_task_send_workload(gearman_task_st *task, const void *data, size_t size,
+                             gearman_return_t *ret) {
+  gm_waiter *w = gm_wait_parked();
+  gm_waiter *outer = gm_wait_enter(w);
+  size_t sent = gearman_task_send_workload(task, data, size, ret);
+  gm_wait_leave(w, outer);
+  return sent;
+}
+
+size_t gm_task_recv_data(gearman_task_st *task, void *data, size_t size,
+                         gearman_return_t *ret) {
+  gm_waiter *w = gm_wait_parked();
+  gm_waiter *outer = gm_wait_enter(w);
+  size_t got = gearman_task_recv_data(task, data, size, ret);
+  gm_wait_leave(w, outer);
+  return got;
 }
 
 // gm_task_release frees a task before it finished (a cancelled call) or,
@@ -254,7 +303,11 @@ void gm_task_release(gm_task *t) {
 
 gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
   gearman_client_set_timeout(client, gm_clamp_timeout(timeout_ms));
-  return gearman_client_wait(client);
+  gm_waiter *w = gm_client_waiter(client);
+  gm_waiter *outer = gm_wait_enter(w);
+  gearman_return_t rc = gearman_client_wait(client);
+  gm_wait_leave(w, outer);
+  return rc;
 }
 
 // Worker functions use the v2 API (gearman_function_fn): the Go side sends the
@@ -264,8 +317,9 @@ gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
 // next work() only finish libgearman's bookkeeping without taking a job, and
 // the result would have to be copied into malloc'd memory for libgearman to
 // free; v2 sends the Go result straight from Go memory.
-static gm_job gm_job_of(gearman_job_st *job, char *result, size_t result_cap) {
-  gm_job j = {job, gearman_job_workload(job), gearman_job_workload_size(job),
+static gm_job gm_job_of(gearman_job_st *job, gm_waiter *waiter, char *result,
+                        size_t result_cap) {
+  gm_job j = {job, waiter, gearman_job_workload(job), gearman_job_workload_size(job),
               result, result_cap, 0, false, false};
   return j;
 }
@@ -274,6 +328,7 @@ static gm_job gm_job_of(gearman_job_st *job, char *result, size_t result_cap) {
 // release stores and acquire loads (plain moves on x86, where a sequentially
 // consistent store is an xchg that waits for its cache line).
 struct gm_pace {
+  gm_waiter waiter;  // the worker's, for every libgearman call the binding makes on it
   _Atomic int64_t wait_began_ns;  // CLOCK_MONOTONIC
   _Atomic bool in_job;
   _Atomic bool interrupted;  // since the last gm_worker_clear_wakeup
@@ -283,7 +338,11 @@ struct gm_pace {
   char result[GM_RESULT_INLINE];
 };
 
-gm_pace *gm_pace_new(void) { return calloc(1, sizeof(gm_pace)); }
+gm_pace *gm_pace_new(gearman_worker_st *worker) {
+  gm_pace *pace = calloc(1, sizeof(gm_pace));
+  if (pace != NULL) gm_waiter_init(&pace->waiter, gearman_worker_id(worker));
+  return pace;
+}
 
 void gm_pace_free(gm_pace *pace) { free(pace); }
 
@@ -307,8 +366,10 @@ static int64_t gm_now_ns(void) {
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
   gm_pace *pace = gm_running_pace;
   atomic_store_explicit(&pace->in_job, true, memory_order_release);
-  gm_job j = gm_job_of(job, pace->result, sizeof pace->result);
+  gm_job j = gm_job_of(job, &pace->waiter, pace->result, sizeof pace->result);
+  gm_waiter *parked = gm_wait_park();
   gearman_return_t rc = goWorkerFunction(&j, (uintptr_t)context);
+  gm_wait_unpark(parked);
   if (j.result_set) gearman_job_send_complete(job, j.result, j.result_size);
   if (j.end_batch) pace->end_batch = true;
   return rc;
@@ -341,6 +402,7 @@ gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int 
   gearman_worker_set_timeout(worker, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
   gm_pace *outer = gm_running_pace;
   gm_running_pace = pace;
+  gm_waiter *outer_waiter = gm_wait_enter(&pace->waiter);
   pace->end_batch = false;
   int64_t began = gm_now_ns(), now = began;
   gearman_return_t rc;
@@ -355,6 +417,7 @@ gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int 
     now = gm_now_ns();
     if (now - began >= batch_ns) break;
   }
+  gm_wait_leave(&pace->waiter, outer_waiter);
   gm_running_pace = outer;
   return rc;
 }
@@ -367,9 +430,40 @@ int64_t gm_worker_idle_ns(uintptr_t pace_addr) {
   return idle < 0 ? 0 : idle;
 }
 
-void gm_worker_interrupt(uintptr_t pace_addr, gearman_id_t id) {
-  atomic_store_explicit(&((gm_pace *)pace_addr)->interrupted, true, memory_order_release);
-  gearman_kill(id, GEARMAN_SIGNAL_INTERRUPT);
+void gm_worker_interrupt(uintptr_t pace_addr, bool closing) {
+  gm_pace *pace = (gm_pace *)pace_addr;
+  if (closing) atomic_store(&pace->waiter.closing, true);  // before the pipe wakes the wait
+  atomic_store_explicit(&pace->interrupted, true, memory_order_release);
+  gearman_kill(pace->waiter.wake, GEARMAN_SIGNAL_INTERRUPT);
+}
+
+bool gm_worker_cut(uintptr_t pace_addr) { return ((gm_pace *)pace_addr)->waiter.cut; }
+
+gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t pace_addr,
+                                const void *data, size_t size, int timeout_ms) {
+  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
+  gearman_worker_set_timeout(worker, timeout_ms);  // clamped by Go (clampWait)
+  gm_waiter *outer = gm_wait_enter(w);
+  gearman_return_t rc = gearman_worker_echo(worker, data, size);
+  gm_wait_leave(w, outer);
+  return rc;
+}
+
+gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t pace_addr, int timeout_ms) {
+  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
+  gearman_worker_set_timeout(worker, timeout_ms);  // clamped by Go (clampWait)
+  gm_waiter *outer = gm_wait_enter(w);
+  gearman_return_t rc = gearman_worker_wait(worker);
+  gm_wait_leave(w, outer);
+  return rc;
+}
+
+bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace_addr) {
+  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
+  gm_waiter *outer = gm_wait_enter(w);
+  bool ok = gearman_worker_set_server_option(worker, "exceptions", 10);
+  gm_wait_leave(w, outer);
+  return ok;
 }
 
 void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace_addr) {
@@ -383,10 +477,13 @@ void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace_addr) {
 
 static long gm_live_jobs;
 
-gm_job *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
+gm_job *gm_worker_grab_job(gearman_worker_st *worker, uintptr_t pace_addr, int timeout_ms,
                            gearman_return_t *ret) {
+  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
   gearman_worker_set_timeout(worker, gm_clamp_timeout(timeout_ms));
+  gm_waiter *outer = gm_wait_enter(w);
   gearman_job_st *job = gearman_worker_grab_job(worker, NULL, ret);
+  gm_wait_leave(w, outer);
   if (job == NULL) return NULL;
   gm_job *j = malloc(sizeof *j);
   if (j == NULL) {
@@ -394,19 +491,42 @@ gm_job *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
     *ret = GEARMAN_MEMORY_ALLOCATION_FAILURE;
     return NULL;
   }
-  *j = gm_job_of(job, NULL, 0);
+  *j = gm_job_of(job, w, NULL, 0);
   __atomic_add_fetch(&gm_live_jobs, 1, __ATOMIC_RELAXED);
   return j;
-}
-
-void gm_job_free(gm_job *j) {
-  gearman_job_free(j->job);
-  gm_job_detach(j);
 }
 
 void gm_job_detach(gm_job *j) {
   __atomic_sub_fetch(&gm_live_jobs, 1, __ATOMIC_RELAXED);
   free(j);
+}
+
+gearman_return_t gm_job_send(gm_job *j, int packet, const void *data, size_t size,
+                             uint32_t numerator, uint32_t denominator) {
+  gm_waiter *outer = gm_wait_enter(j->waiter);
+  gearman_return_t rc;
+  switch (packet) {
+    case GM_JOB_DATA:
+      rc = gearman_job_send_data(j->job, data, size);
+      break;
+    case GM_JOB_WARNING:
+      rc = gearman_job_send_warning(j->job, data, size);
+      break;
+    case GM_JOB_STATUS:
+      rc = gearman_job_send_status(j->job, numerator, denominator);
+      break;
+    case GM_JOB_COMPLETE:
+      rc = gearman_job_send_complete(j->job, data, size);
+      break;
+    case GM_JOB_EXCEPTION:
+      rc = gearman_job_send_exception(j->job, data, size);
+      break;
+    default:
+      rc = gearman_job_send_fail(j->job);
+      break;
+  }
+  gm_wait_leave(j->waiter, outer);
+  return rc;
 }
 
 long gm_jobs_live(void) { return __atomic_load_n(&gm_live_jobs, __ATOMIC_RELAXED); }
@@ -417,7 +537,9 @@ long gm_jobs_live(void) { return __atomic_load_n(&gm_live_jobs, __ATOMIC_RELAXED
 // pointer: an integer, never a Go pointer.
 static void gm_on_log(const char *line, gearman_verbose_t verbose, void *context) {
   if (line == NULL || context == NULL) return;
+  gm_waiter *parked = gm_wait_park();
   goLog((uintptr_t)context, (char *)line, (int)verbose);
+  gm_wait_unpark(parked);
 }
 
 void gm_client_set_log(gearman_client_st *client, uintptr_t handle, int verbose) {

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "wire.h"
+
 // Compile-time library check: the binding relies on the 1.1 API
 // (gearman_function_create_v2, add_task_status_by_unique, ...).
 #if !defined(LIBGEARMAN_VERSION_HEX) || LIBGEARMAN_VERSION_HEX < 0x01001000
@@ -90,6 +92,12 @@ gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms);
 gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms);
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
                          size_t size, int timeout_ms);
+bool gm_client_set_exceptions(gearman_client_st *client);
+// A task's own I/O, called from inside one of its callbacks.
+size_t gm_task_send_workload(gearman_task_st *task, const void *data, size_t size,
+                             gearman_return_t *ret);
+size_t gm_task_recv_data(gearman_task_st *task, void *data, size_t size,
+                         gearman_return_t *ret);
 void gm_task_release(gm_task *t);
 
 // Worker side.
@@ -104,7 +112,7 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
 // from another thread while gm_worker_work runs (watchdog.go). Opaque to Go;
 // one per gearman_worker_st the binding creates, freed with gm_pace_free.
 typedef struct gm_pace gm_pace;
-gm_pace *gm_pace_new(void);
+gm_pace *gm_pace_new(gearman_worker_st *worker);
 void gm_pace_free(gm_pace *pace);
 
 // gm_worker_work runs one job; timeout_ms < 0 waits for it without a limit.
@@ -119,8 +127,18 @@ gearman_return_t gm_worker_work(uintptr_t worker, uintptr_t pace, int timeout_ms
 // next job, or -1 while a job of it runs or sends its result.
 int64_t gm_worker_idle_ns(uintptr_t pace);
 // gm_worker_interrupt ends the wait in progress, from any thread: it marks
-// the pace and writes to the worker's wakeup pipe.
-void gm_worker_interrupt(uintptr_t pace, gearman_id_t id);
+// the pace and writes to the worker's wakeup pipe. A wait in the middle of a
+// transfer ends at the transfer's next packet boundary, unless closing (Close,
+// which frees the worker next): then it ends at once and the pace records the
+// cut (gm_worker_cut).
+void gm_worker_interrupt(uintptr_t pace, bool closing);
+// gm_worker_cut reports whether a wait of the worker ended mid-transfer:
+// libgearman cannot go on from there, and the worker must be freed.
+bool gm_worker_cut(uintptr_t pace);
+gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t pace,
+                                const void *data, size_t size, int timeout_ms);
+gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t pace, int timeout_ms);
+bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace);
 // gm_worker_clear_wakeup empties the worker's wakeup pipe (it is
 // non-blocking), taking back a gearman_kill(GEARMAN_INTERRUPT), which
 // libgearman would otherwise answer at every later wait, and the pace's mark.
@@ -138,6 +156,7 @@ void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace);
 // job. result is NULL for a grabbed job.
 typedef struct {
   gearman_job_st *job;
+  gm_waiter *waiter;  // its worker's: every send of the job waits under it
   const void *workload;
   size_t workload_size;
   char *result;
@@ -150,12 +169,23 @@ typedef struct {
 // The largest result sent from the shim's buffer; larger ones are sent
 // from Go memory, without a copy.
 #define GM_RESULT_INLINE 4096
-gm_job *gm_worker_grab_job(gearman_worker_st *worker, int timeout_ms,
+gm_job *gm_worker_grab_job(gearman_worker_st *worker, uintptr_t pace, int timeout_ms,
                            gearman_return_t *ret);
-void gm_job_free(gm_job *j);
-// gm_job_detach frees only the record, for a grabbed job that
-// gearman_worker_free is about to free along with its worker.
+// gm_job_detach frees only the record of a grabbed job: gearman_worker_free
+// frees the job itself along with its worker.
 void gm_job_detach(gm_job *j);
+
+// The sends of a job, under its worker's waiter.
+enum gm_job_packet {
+  GM_JOB_DATA,
+  GM_JOB_WARNING,
+  GM_JOB_STATUS,
+  GM_JOB_COMPLETE,
+  GM_JOB_EXCEPTION,
+  GM_JOB_FAIL
+};
+gearman_return_t gm_job_send(gm_job *j, int packet, const void *data, size_t size,
+                             uint32_t numerator, uint32_t denominator);
 // Grabbed-job records not yet freed: tests check that none outlives its job.
 long gm_jobs_live(void);
 

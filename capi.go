@@ -50,6 +50,10 @@ func libNeeded() (needed []string, ok bool) {
 // count): tests prove with it that jobs leave no C memory behind.
 func cHeapInUse() int { return int(C.gm_heap_in_use()) }
 
+// wireHeldWaits counts the waits wire.c held past an interrupt or a
+// timeout because a transfer was under way.
+func wireHeldWaits() int64 { return int64(C.gm_wire_held_waits()) }
+
 // grabbedJobsLive counts the C records of grabbed jobs not yet freed.
 func grabbedJobsLive() int { return int(C.gm_jobs_live()) }
 
@@ -136,11 +140,7 @@ func (c *cClient) addServers(servers string) ReturnCode {
 func (c *cClient) errorText() string { return C.GoString(C.gearman_client_error(c.p)) }
 func (c *cClient) errno() int        { return int(C.gearman_client_errno(c.p)) }
 
-func (c *cClient) enableExceptions() bool {
-	opt := C.CString("exceptions")
-	defer C.free(unsafe.Pointer(opt))
-	return bool(C.gearman_client_set_server_option(c.p, opt, 10))
-}
+func (c *cClient) enableExceptions() bool { return bool(C.gm_client_set_exceptions(c.p)) }
 
 func (c *cClient) submit(req taskRequest) (taskLib, ReturnCode) {
 	name := req.function
@@ -273,7 +273,7 @@ func (t cLiveTask) sendWorkload(data []byte) (int, ReturnCode) {
 	// (send_and_flush returns NOT_FLUSHING as the byte count), so it starts
 	// out as a failure that only libgearman can turn into SUCCESS.
 	rc := C.gearman_return_t(C.GEARMAN_NOT_FLUSHING)
-	sent := C.gearman_task_send_workload(t.p, unsafe.Pointer(p), n, &rc)
+	sent := C.gm_task_send_workload(t.p, unsafe.Pointer(p), n, &rc)
 	if rc != C.GEARMAN_SUCCESS {
 		sent = 0
 	}
@@ -286,7 +286,7 @@ func (t cLiveTask) recvData(n int) ([]byte, ReturnCode) {
 	}
 	buf := make([]byte, n)
 	var rc C.gearman_return_t
-	got := C.gearman_task_recv_data(t.p, unsafe.Pointer(&buf[0]), C.size_t(n), &rc)
+	got := C.gm_task_recv_data(t.p, unsafe.Pointer(&buf[0]), C.size_t(n), &rc)
 	return buf[:got], ReturnCode(rc)
 }
 
@@ -294,22 +294,21 @@ func (t cLiveTask) recvData(n int) ([]byte, ReturnCode) {
 
 type cWorker struct {
 	p       *C.gearman_worker_st
-	pace    *C.gm_pace     // of p's waits
-	id      C.gearman_id_t // the wakeup pipe, for interrupt
-	handles []handle       // one per define: C keeps the context until free
+	pace    *C.gm_pace // of p's waits
+	handles []handle   // one per define: C keeps the context until free
 }
 
 func newWorkerLib() (workerLib, error) {
-	pace := C.gm_pace_new()
-	if pace == nil {
-		return nil, newError("NewWorker", MemoryAllocationFailure, "out of memory")
-	}
 	p := C.gm_worker_create()
 	if p == nil {
-		C.gm_pace_free(pace)
 		return nil, newError("NewWorker", MemoryAllocationFailure, "gearman_worker_create failed")
 	}
-	return &cWorker{p: p, pace: pace, id: C.gearman_worker_id(p)}, nil
+	pace := C.gm_pace_new(p)
+	if pace == nil {
+		C.gearman_worker_free(p)
+		return nil, newError("NewWorker", MemoryAllocationFailure, "out of memory")
+	}
+	return &cWorker{p: p, pace: pace}, nil
 }
 
 // paceAddr is the pace as an integer: cgo checks every pointer argument for
@@ -317,10 +316,13 @@ func newWorkerLib() (workerLib, error) {
 func (w *cWorker) paceAddr() C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(w.pace))) }
 
 // interrupt writes to the worker's wakeup pipe, which every wait inside
-// libgearman polls: the wait returns SHUTDOWN_GRACEFUL. It touches only the
-// pipe and the pace, so it is safe while another thread is inside
+// libgearman polls: the wait returns SHUTDOWN_GRACEFUL, at once or, in the
+// middle of a transfer, at its next packet boundary (wire.c). It touches
+// only the pipe and the pace, so it is safe while another thread is inside
 // libgearman.
-func (w *cWorker) interrupt() { C.gm_worker_interrupt(w.paceAddr(), w.id) }
+func (w *cWorker) interrupt(closing bool) { C.gm_worker_interrupt(w.paceAddr(), C.bool(closing)) }
+
+func (w *cWorker) cut() bool { return bool(C.gm_worker_cut(w.paceAddr())) }
 
 func (w *cWorker) clearInterrupt() { C.gm_worker_clear_wakeup(w.p, w.paceAddr()) }
 
@@ -382,9 +384,7 @@ func (w *cWorker) setIdentifier(id string) ReturnCode {
 }
 
 func (w *cWorker) enableExceptions() bool {
-	opt := C.CString("exceptions")
-	defer C.free(unsafe.Pointer(opt))
-	return bool(C.gearman_worker_set_server_option(w.p, opt, 10))
+	return bool(C.gm_worker_set_exceptions(w.p, w.paceAddr()))
 }
 
 func (w *cWorker) define(name string, timeout int, fn *workerFunction) ReturnCode {
@@ -426,7 +426,7 @@ func (w *cWorker) work(timeoutMs int, batch time.Duration) ReturnCode {
 
 func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
 	var rc C.gearman_return_t
-	j := C.gm_worker_grab_job(w.p, C.int(timeoutMs), &rc)
+	j := C.gm_worker_grab_job(w.p, w.paceAddr(), C.int(timeoutMs), &rc)
 	if j == nil {
 		return nil, ReturnCode(rc)
 	}
@@ -434,14 +434,12 @@ func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
 }
 
 func (w *cWorker) echo(data []byte, timeoutMs int) ReturnCode {
-	C.gearman_worker_set_timeout(w.p, C.int(clampWait(timeoutMs)))
 	p, n := cbytes(data)
-	return ReturnCode(C.gearman_worker_echo(w.p, unsafe.Pointer(p), n))
+	return ReturnCode(C.gm_worker_echo(w.p, w.paceAddr(), unsafe.Pointer(p), n, C.int(clampWait(timeoutMs))))
 }
 
 func (w *cWorker) wait(timeoutMs int) ReturnCode {
-	C.gearman_worker_set_timeout(w.p, C.int(clampWait(timeoutMs)))
-	return ReturnCode(C.gearman_worker_wait(w.p))
+	return ReturnCode(C.gm_worker_wait(w.p, w.paceAddr(), C.int(clampWait(timeoutMs))))
 }
 
 // ---- job ----
@@ -454,7 +452,6 @@ func (j cJob) handle() string       { return C.GoString(C.gearman_job_handle(j.j
 func (j cJob) functionName() string { return C.GoString(C.gearman_job_function_name(j.j.job)) }
 func (j cJob) unique() string       { return C.GoString(C.gearman_job_unique(j.j.job)) }
 func (j cJob) errorText() string    { return C.GoString(C.gearman_job_error(j.j.job)) }
-func (j cJob) free()                { C.gm_job_free(j.j) }
 func (j cJob) detach()              { C.gm_job_detach(j.j) }
 
 // workload copies the workload from C memory without calling C. It copies
@@ -469,24 +466,21 @@ func (j cJob) workload() []byte {
 	return b
 }
 
-func (j cJob) sendData(data []byte) ReturnCode {
+// send sends one packet of the job (gm_job_send).
+func (j cJob) send(packet C.int, data []byte, numerator, denominator int) ReturnCode {
 	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_data(j.j.job, unsafe.Pointer(p), n))
+	return ReturnCode(C.gm_job_send(j.j, packet, unsafe.Pointer(p), n,
+		C.uint32_t(numerator), C.uint32_t(denominator)))
 }
 
-func (j cJob) sendWarning(data []byte) ReturnCode {
-	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_warning(j.j.job, unsafe.Pointer(p), n))
-}
+func (j cJob) sendData(data []byte) ReturnCode    { return j.send(C.GM_JOB_DATA, data, 0, 0) }
+func (j cJob) sendWarning(data []byte) ReturnCode { return j.send(C.GM_JOB_WARNING, data, 0, 0) }
 
 func (j cJob) sendStatus(numerator, denominator int) ReturnCode {
-	return ReturnCode(C.gearman_job_send_status(j.j.job, C.uint32_t(numerator), C.uint32_t(denominator)))
+	return j.send(C.GM_JOB_STATUS, nil, numerator, denominator)
 }
 
-func (j cJob) sendComplete(data []byte) ReturnCode {
-	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_complete(j.j.job, unsafe.Pointer(p), n))
-}
+func (j cJob) sendComplete(data []byte) ReturnCode { return j.send(C.GM_JOB_COMPLETE, data, 0, 0) }
 
 func (j cJob) completeOnReturn(data []byte) ReturnCode {
 	if j.j.result == nil || len(data) > int(j.j.result_cap) {
@@ -501,8 +495,7 @@ func (j cJob) completeOnReturn(data []byte) ReturnCode {
 func (j cJob) endBatch() { j.j.end_batch = true }
 
 func (j cJob) sendException(data []byte) ReturnCode {
-	p, n := cbytes(data)
-	return ReturnCode(C.gearman_job_send_exception(j.j.job, unsafe.Pointer(p), n))
+	return j.send(C.GM_JOB_EXCEPTION, data, 0, 0)
 }
 
-func (j cJob) sendFail() ReturnCode { return ReturnCode(C.gearman_job_send_fail(j.j.job)) }
+func (j cJob) sendFail() ReturnCode { return j.send(C.GM_JOB_FAIL, nil, 0, 0) }

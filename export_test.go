@@ -10,3 +10,15 @@ func LengthenBatchesForTest(d time.Duration) (restore func()) {
 	batchLength = d
 	return func() { batchLength = old }
 }
+
+// ShortenWatchdogSliceForTest makes the slice watchdog end a worker's idle
+// wait after d instead of workSlice; the returned function restores it.
+func ShortenWatchdogSliceForTest(d time.Duration) (restore func()) {
+	old := workSlice
+	workSlice = d
+	return func() { workSlice = old }
+}
+
+// WireHeldWaits counts the waits in the middle of a transfer that the
+// binding's poll kept going past an interrupt or a timeout (wire.c).
+func WireHeldWaits() int64 { return wireHeldWaits() }

@@ -19,8 +19,9 @@ import (
 // frees it when its WorkerFunc returns or, for GrabJob, when it is completed.
 type Job struct {
 	mu     sync.Mutex
-	lib    jobLib  // nil once invalid
-	worker *Worker // set for a grabbed job: its I/O goes through the worker
+	lib    jobLib    // nil once invalid
+	own    workerLib // a grabbed job's own libgearman worker (grab.go)
+	worker *Worker   // a grabbed job's Worker, which lists it until it ends
 	ret    ReturnCode
 	done   bool // a terminal packet was sent
 
@@ -48,14 +49,23 @@ func (j *Job) invalidate() {
 	j.mu.Unlock()
 }
 
-// abandon ends a grabbed job whose worker is about to be freed: libgearman
-// frees the job along with it.
+// abandon ends a grabbed job that was not completed (Close).
 func (j *Job) abandon() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.releaseLocked()
+}
+
+// releaseLocked frees a grabbed job and its libgearman worker, which frees
+// the job along with it. j.mu is held.
+func (j *Job) releaseLocked() {
 	if j.lib != nil {
 		j.lib.detach()
 		j.lib = nil
+	}
+	if j.own != nil {
+		j.own.free()
+		j.own = nil
 	}
 }
 
@@ -210,36 +220,38 @@ func (j *Job) Status(numerator, denominator int) error { return j.SendStatus(num
 // Deprecated: use SendWarning (PHP warning).
 func (j *Job) Warning(warning []byte) error { return j.SendWarning(warning) }
 
-// send runs one libgearman send on the job. A grabbed job's sends hold its
-// worker, which must not be working at the same time; a completed grabbed job
-// is freed.
+// send runs one libgearman send on the job. A grabbed job sends through
+// its own libgearman worker, so it never waits for a call on its Worker;
+// once completed it is freed.
 func (j *Job) send(op string, terminal bool, call func(jobLib) ReturnCode) error {
-	if w := j.worker; w != nil {
-		if err := w.acquire(contextBackground, op); err != nil {
-			return err
-		}
-		defer w.release()
+	if w := j.worker; w != nil && w.closed.Load() {
+		return closedError(op)
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	// Either way the job is over for its user: the client may even have its
 	// result before the WorkerFunc's goroutine has finished returning.
 	if j.lib == nil || j.done {
+		j.mu.Unlock()
 		return wrapError(op, InvalidArgument, ErrJobDone)
 	}
 	rc := call(j.lib)
 	j.ret = rc
 	if rc != Success {
-		return newError(op, rc, j.lib.errorText())
+		err := newError(op, rc, j.lib.errorText())
+		j.mu.Unlock()
+		return err
 	}
+	grabbed := terminal && j.own != nil
 	if terminal {
 		j.done = true
-		if j.worker != nil {
-			j.loadLocked(allFields)
-			j.lib.free()
-			j.lib = nil
-			j.worker.forget(j)
-		}
+	}
+	if grabbed {
+		j.loadLocked(allFields)
+		j.releaseLocked()
+	}
+	j.mu.Unlock()
+	if grabbed {
+		j.worker.forget(j)
 	}
 	return nil
 }

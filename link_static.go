@@ -18,10 +18,11 @@ package gearman
 // CGO_CFLAGS=-I... and CGO_LDFLAGS=-L....
 //
 // --wrap=setsockopt and GM_STATIC keep the large-payload fix working when the
-// call comes from inside the executable (sockopt.c).
+// call comes from inside the executable (sockopt.c); the other four --wrap
+// flags do the same for the binding's view of the wire (wire.c).
 
 // #cgo CFLAGS: -DGM_STATIC
-// #cgo LDFLAGS: -l:libgearman.a -l:libuuid.a -lstdc++ -Wl,--wrap=setsockopt
+// #cgo LDFLAGS: -l:libgearman.a -l:libuuid.a -lstdc++ -Wl,--wrap=setsockopt -Wl,--wrap=connect -Wl,--wrap=send -Wl,--wrap=recv -Wl,--wrap=poll
 import "C"
 
 // linkage is how libgearman was linked; Version reports it.

@@ -53,6 +53,18 @@ func (k *idleClock) sliceOf(max int) int {
 	return max1(int(s))
 }
 
+// bound shortens d to what is left of the timeout, when that is less.
+func (k *idleClock) bound(d time.Duration) time.Duration {
+	if k.timeout < 0 {
+		return d
+	}
+	left := int64(k.timeout) - time.Since(k.last).Milliseconds()
+	if left < d.Milliseconds() {
+		return time.Duration(max(left, 0)) * time.Millisecond
+	}
+	return d
+}
+
 func max1(ms int) int {
 	if ms < 1 {
 		return 1

@@ -31,8 +31,9 @@ type sliceWatchdog struct {
 	on    bool // a wait bounded by the watchdog is in progress
 }
 
-// workSlice is workSliceMs as a duration.
-const workSlice = workSliceMs * time.Millisecond
+// workSlice is workSliceMs as a duration. Tests shorten it
+// (export_test.go) to put many slice ends inside one transfer.
+var workSlice = workSliceMs * time.Millisecond
 
 // watchWait starts watching the wait that begins. wakeMu is held.
 func (w *Worker) watchWait() {

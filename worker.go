@@ -25,9 +25,13 @@ type WorkerFunc func(job *Job, context any) ([]byte, error)
 // A Worker is safe for concurrent use; its calls are serialized. Close it
 // when done.
 type Worker struct {
-	turn   *turn // guards lib: one libgearman call at a time
+	turn   *turn // guards lib and grabLib: one libgearman call at a time
 	closed atomic.Bool
+	quit   chan struct{} // closed by Close
 	lib    workerLib
+	// grabLib is GrabJob's own libgearman worker, separate from lib, as
+	// each one that hands out a job goes to that job (grab.go).
+	grabLib workerLib
 
 	broken bool // guarded by turn: a connection failed, rebuild lib
 
@@ -119,6 +123,7 @@ func NewWorker() (*Worker, error) {
 	return &Worker{
 		log:        logSink{side: "worker"},
 		turn:       newTurn(),
+		quit:       make(chan struct{}),
 		batchCtx:   contextBackground,
 		lib:        lib,
 		funcs:      make(map[string]*workerFunction),
@@ -139,10 +144,12 @@ func (w *Worker) Close() error {
 	if w.closed.Swap(true) {
 		return nil
 	}
+	close(w.quit)
 	w.interrupt()
 	w.turn.wait()
 	w.stopWatchdog()
 	w.invalidateGrabbed()
+	w.dropGrabLib()
 	if w.lib != nil {
 		w.lib.free()
 		w.lib = nil
@@ -609,7 +616,7 @@ func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
 		if !watched {
 			ms = clock.sliceOf(workSliceMs)
 		}
-		woke := w.interruptible(ctx, by, watched, func() { rc = w.lib.work(ms, more) })
+		woke := w.interruptible(ctx, w.lib, by, watched, func() { rc = w.lib.work(ms, more) })
 		if woke == wokenBySlice && rc != Success {
 			rc = Timeout
 		}
@@ -625,16 +632,18 @@ func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
 	}
 }
 
-// interruptible runs call, a wait inside libgearman, so that ctx ending or
-// Close ends it at once through the worker's wakeup pipe, instead of at the
-// end of its slice. by is the watcher of ctx; nil makes interruptible watch
-// ctx for the length of the call. With watched, the slice watchdog ends the
-// wait after workSlice (watchdog.go).
+// interruptible runs call, a wait inside lib, so that ctx ending or Close
+// ends it through the worker's wakeup pipe, instead of at the end of its
+// slice: at once, or at the next packet boundary when the wait is in the
+// middle of a transfer (wire.c). by is the watcher of ctx; nil makes
+// interruptible watch ctx for the length of the call. With watched, the slice
+// watchdog ends the wait after workSlice (watchdog.go).
 //
-// It reports what ended the wait early. After wokenToStop the lib is
-// replaced, as libgearman leaves the pipe signalled; after wokenBySlice the
-// pipe was emptied and the lib goes on.
-func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, call func()) wake {
+// It reports what ended the wait early. After wokenToStop, or a wait that
+// Close cut mid-transfer, the worker's lib is replaced, as libgearman leaves
+// the pipe signalled; after wokenBySlice the pipe was emptied and the lib
+// goes on. GrabJob's lib is its own caller's to replace (grab.go).
+func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, watched bool, call func()) wake {
 	w.yield.beforeBlocking()
 	if by == nil {
 		var unwatch func()
@@ -642,7 +651,7 @@ func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, c
 		defer unwatch()
 	}
 	w.wakeMu.Lock()
-	w.waking, w.wakingFor, w.woken = w.lib, by, notWoken
+	w.waking, w.wakingFor, w.woken = lib, by, notWoken
 	if watched {
 		w.watchWait()
 	}
@@ -658,11 +667,13 @@ func (w *Worker) interruptible(ctx context.Context, by *watcher, watched bool, c
 	}
 	w.waking, w.wakingFor, w.woken = nil, nil, notWoken
 	w.wakeMu.Unlock()
-	switch woke {
-	case wokenToStop:
-		w.broken = true
-	case wokenBySlice:
-		w.lib.clearInterrupt()
+	switch {
+	case lib.cut():
+		w.broken = w.broken || lib == w.lib
+	case woke == wokenToStop:
+		w.broken = w.broken || lib == w.lib
+	case woke == wokenBySlice:
+		lib.clearInterrupt()
 	}
 	return woke
 }
@@ -724,7 +735,7 @@ func (w *Worker) interruptLocked() { w.interruptWaitLocked(wokenToStop) }
 // interrupted already, and records why. wakeMu is held.
 func (w *Worker) interruptWaitLocked(why wake) {
 	if w.waking != nil && w.woken == notWoken {
-		w.waking.interrupt()
+		w.waking.interrupt(w.closed.Load())
 		w.woken = why
 	}
 }
@@ -738,48 +749,6 @@ func (w *Worker) interruptWaitLocked(why wake) {
 // on its way. With 1 ms slices such requests piled up under load until the
 // worker spent its time sending them (a soak fell from 1 250 to 130 jobs/s).
 const workSliceMs = 2000
-
-// GrabJob waits for one job and returns it without running any function
-// (PHP grabJob). The caller completes it with SendComplete, SendFail or
-// SendException; until then the job holds its place on the server.
-func (w *Worker) GrabJob() (*Job, error) {
-	const op = "GrabJob"
-	if err := w.acquire(contextBackground, op); err != nil {
-		return nil, err
-	}
-	defer w.release()
-	clock := newIdleClock(contextBackground, w.Timeout())
-	for {
-		ms := clock.sliceOf(workSliceMs)
-		if w.Options()&WorkerNonBlocking != 0 {
-			ms = clampWait(w.Timeout())
-		}
-		var lib jobLib
-		var rc ReturnCode
-		fired := w.interruptible(contextBackground, nil, false, func() { lib, rc = w.lib.grabJob(ms) }) != notWoken
-		if lib != nil {
-			j := &Job{lib: lib, worker: w}
-			w.mu.Lock()
-			w.grabbed[j] = struct{}{}
-			w.mu.Unlock()
-			w.succeed(Success)
-			return j, nil
-		}
-		if w.Options()&WorkerNonBlocking != 0 {
-			return nil, w.fail(op, rc)
-		}
-		// Woken without a job (another worker took it): wait again.
-		if rc != Timeout && rc != NoJobs && rc != Success && !fired {
-			return nil, w.fail(op, rc)
-		}
-		switch {
-		case w.closed.Load():
-			return nil, closedError(op)
-		case clock.expired():
-			return nil, w.fail(op, Timeout)
-		}
-	}
-}
 
 // interrupted returns the error that ends a wait in slices, or nil to wait
 // on: the context ended, the worker was closed, or the user's timeout passed.
@@ -808,7 +777,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, nil, false, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) }) != notWoken
+		fired := w.interruptible(ctx, w.lib, nil, false, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) }) != notWoken
 		if rc != Timeout && !fired {
 			return w.check(op, rc)
 		}
@@ -953,7 +922,6 @@ func (w *Worker) release() {
 		if lib, err := newWorkerLib(); err == nil {
 			w.settle(lib)
 			if w.configure(lib) == Success {
-				w.invalidateGrabbed()
 				w.lib.free()
 				w.lib = lib
 				w.broken = false
@@ -965,15 +933,17 @@ func (w *Worker) release() {
 	w.turn.give()
 }
 
-// invalidateGrabbed ends the jobs taken with GrabJob: their libgearman
-// worker is about to be freed.
+// invalidateGrabbed ends the jobs taken with GrabJob that were not
+// completed (Close). A job whose send is under way is ended once the send
+// returns.
 func (w *Worker) invalidateGrabbed() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for j := range w.grabbed {
+	jobs := slices.Collect(maps.Keys(w.grabbed))
+	clear(w.grabbed)
+	w.mu.Unlock()
+	for _, j := range jobs {
 		j.abandon()
 	}
-	clear(w.grabbed)
 }
 
 func (w *Worker) withLib(op string, call func(workerLib) ReturnCode) error {
@@ -999,9 +969,14 @@ func (w *Worker) fail(op string, rc ReturnCode) error {
 	if isConnectionError(rc) && rc != UnexpectedPacket {
 		w.broken = true
 	}
-	e := newError(op, rc, libMessage(w.lib.errorText(), rc))
+	return w.failOn(w.lib, op, rc)
+}
+
+// failOn records the failure of a call on lib, with lib's message.
+func (w *Worker) failOn(lib workerLib, op string, rc ReturnCode) error {
+	e := newError(op, rc, libMessage(lib.errorText(), rc))
 	w.mu.Lock()
-	w.errno = w.lib.errno()
+	w.errno = lib.errno()
 	w.mu.Unlock()
 	return w.record(e)
 }

@@ -1,0 +1,44 @@
+// The binding's view of libgearman's sockets and waits (wire.c): which
+// libgearman connection is in the middle of a packet, and a poll() that never
+// lets an interrupt or a timeout end a wait there.
+#ifndef LIBGEARMAN_GO_WIRE_H
+#define LIBGEARMAN_GO_WIRE_H
+
+#include <libgearman-1.0/gearman.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+// A waiter stands for one libgearman object (a client or a worker) while the
+// binding runs a call of it on some thread. libgearman 1.1.20 cannot resume a
+// worker's half-received packet after a wait of it failed, nor a half-sent
+// one on either side: a wait in the middle of a transfer must end only when
+// the transfer moves on or the connection dies.
+typedef struct gm_waiter {
+  gearman_id_t wake;     // the object's wakeup pipe; read_fd -1 for none
+  atomic_bool closing;   // Close: its interrupt may cut a transfer (the object is freed next)
+  bool deferred;         // an interrupt came mid-transfer; it is given back at the next boundary
+  bool cut;              // a wait ended mid-transfer: the object must never be used again
+} gm_waiter;
+
+void gm_waiter_init(gm_waiter *w, gearman_id_t wake);
+
+// gm_wait_enter makes w the waiter of this thread's libgearman calls until
+// gm_wait_leave; it returns the one in force before (a job may run another
+// Worker's Work), which gm_wait_leave restores. An interrupt still deferred
+// when the call ends is dropped: it was meant for that call.
+gm_waiter *gm_wait_enter(gm_waiter *w);
+void gm_wait_leave(gm_waiter *w, gm_waiter *outer);
+
+// Go code runs between gm_wait_park and gm_wait_unpark (a callback): its
+// own polls are not libgearman's. gm_wait_parked is the waiter of the call
+// the callback runs inside, for libgearman calls the callback makes on it.
+gm_waiter *gm_wait_park(void);
+void gm_wait_unpark(gm_waiter *w);
+gm_waiter *gm_wait_parked(void);
+
+// Tests: whether the connection behind fd is known to be mid-transfer, and
+// how many waits the policy held on past an interrupt or a timeout.
+bool gm_wire_mid_transfer(int fd);
+long gm_wire_held_waits(void);
+
+#endif
