@@ -130,4 +130,3 @@ func startBusyLoops(t *testing.T, n int) {
 		})
 	}
 }
-
