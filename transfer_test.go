@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -73,18 +74,33 @@ func TestLargeJobsCrossSliceEndsUnderLoad(t *testing.T) {
 // runCounter counts the runs of each job, keyed by the number its workload
 // starts with.
 type runCounter struct {
-	mu   sync.Mutex
-	seen map[uint64]int
+	mu      sync.Mutex
+	seen    map[uint64]int
+	damaged map[uint64]bool // the workload was not patterned(id, its size)
 }
 
 func (r *runCounter) echo(job *gearman.Job, _ any) ([]byte, error) {
 	in := job.Workload()
 	if len(in) >= 8 {
+		id := binary.BigEndian.Uint64(in)
+		intact := bytes.Equal(in, patterned(id, len(in)))
 		r.mu.Lock()
-		r.seen[binary.BigEndian.Uint64(in)]++
+		r.seen[id]++
+		if !intact {
+			if r.damaged == nil {
+				r.damaged = map[uint64]bool{}
+			}
+			r.damaged[id] = true
+		}
 		r.mu.Unlock()
 	}
 	return in, nil
+}
+
+func (r *runCounter) intact(id uint64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.damaged[id]
 }
 
 func (r *runCounter) count(id uint64) int {
@@ -129,4 +145,186 @@ func startBusyLoops(t *testing.T, n int) {
 			}
 		})
 	}
+}
+
+// TestTimeoutsSpareTransfersUnderLoad sends large jobs to a worker whose
+// timeout is 1 ms, on a loaded machine, where the bytes of a job arrive with
+// gaps longer than that. A gap inside a packet must not end the wait: the
+// worker's timeout is for waiting for a job, and libgearman cannot go on from
+// a packet cut there.
+func TestTimeoutsSpareTransfersUnderLoad(t *testing.T) {
+	const trials = 10
+	startBusyLoops(t, 2)
+	srv := gearmantest.NewServer(t)
+	runs := &runCounter{seen: map[uint64]int{}}
+	w := newWorker(t, srv)
+	require.NoError(t, w.SetTimeout(1))
+	require.NoError(t, w.AddFunction("xfer", runs.echo, nil, 0))
+	serve(t, srv, w, "xfer")
+	c := newClient(t, srv)
+
+	for trial := range uint64(trials) {
+		size := 16 << 20
+		if trial%2 == 0 {
+			size = 64 << 20
+		}
+		workload := patterned(trial, size)
+		got, err := c.DoNormal("xfer", workload, "")
+		require.NoError(t, err, "trial %d: %d MiB to a worker with a 1 ms timeout", trial, size>>20)
+		require.True(t, bytes.Equal(workload, got), "trial %d (%d MiB): the result differs at byte %d",
+			trial, size>>20, firstDifference(workload, got))
+		require.Equal(t, 1, runs.count(trial), "trial %d: runs of the job", trial)
+	}
+	badRequireQueues(t, srv, map[string]int{"xfer": 0})
+	for trial := range uint64(trials) {
+		require.Equal(t, 1, runs.count(trial), "trial %d: runs at the end", trial)
+	}
+}
+
+// TestTransfersOutlastStalledServer pauses gearmand in the middle of a
+// transfer for longer than the timeouts of the client sending a large job
+// and of the worker receiving it. Neither gives up on the packet: the job
+// arrives whole and runs once.
+func TestTransfersOutlastStalledServer(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	proc, err := os.FindProcess(srv.Pid())
+	require.NoError(t, err)
+	stall := func() {
+		t.Helper()
+		require.NoError(t, proc.Signal(syscall.SIGSTOP))
+		time.Sleep(600 * time.Millisecond) // three times both timeouts
+		require.NoError(t, proc.Signal(syscall.SIGCONT))
+	}
+	runs := &runCounter{seen: map[uint64]int{}}
+	c := newClient(t, srv)
+	require.NoError(t, c.SetTimeout(200))
+
+	// The client's send: its waits for the socket to drain are held.
+	const sent = 1
+	held := gearman.WireHeldWaits()
+	submitted := make(chan error, 1)
+	go func() {
+		_, err := c.DoBackground("xfer", patterned(sent, 64<<20), "")
+		submitted <- err
+	}()
+	require.True(t, eventually(30*time.Second, func() bool { return gearman.WireHeldWaits() > held }),
+		"the client never waited in the middle of its submission")
+	stall()
+	require.NoError(t, <-submitted, "DoBackground with a 200 ms timeout across a 600 ms stall")
+
+	// The worker's receive: it starts once the worker asks for the job.
+	w := newWorker(t, srv)
+	require.NoError(t, w.SetTimeout(200))
+	require.NoError(t, w.AddFunction("xfer", runs.echo, nil, 0))
+	held = gearman.WireHeldWaits()
+	serve(t, srv, w, "xfer")
+	require.True(t, eventually(30*time.Second, func() bool { return gearman.WireHeldWaits() > held || runs.count(sent) > 0 }),
+		"the worker never waited in the middle of the job")
+	stall()
+	require.True(t, eventually(60*time.Second, func() bool { return runs.count(sent) > 0 }), "the job never ran")
+	require.True(t, runs.intact(sent), "the job's workload arrived damaged")
+	badRequireQueues(t, srv, map[string]int{"xfer": 0})
+	require.Equal(t, 1, runs.count(sent), "runs of the job")
+}
+
+// TestRunStopServesJobInTransfer ends Run's context while a large job is on
+// its way to the worker: the job in hand runs, its result is sent, and Run
+// returns nil. The trials go on until one ended the context mid-transfer.
+func TestRunStopServesJobInTransfer(t *testing.T) {
+	const maxTrials = 8
+	startBusyLoops(t, 2)
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	runs := &runCounter{seen: map[uint64]int{}}
+	hits := 0
+	for trial := uint64(0); trial < maxTrials && hits == 0; trial++ {
+		w := newWorker(t, srv)
+		require.NoError(t, w.AddFunction("xfer", runs.echo, nil, 0))
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		waitForWorker(t, srv, "xfer")
+
+		workload := patterned(trial, 64<<20)
+		result := make(chan []byte, 1)
+		go func() {
+			got, err := c.DoNormal("xfer", workload, "")
+			if err != nil {
+				t.Errorf("trial %d: DoNormal: %v", trial, err)
+			}
+			result <- got
+		}()
+		require.True(t, eventually(30*time.Second, func() bool { return jobsRunning(srv, "xfer") == 1 }),
+			"trial %d: gearmand never handed the job out", trial)
+		held := gearman.WireHeldWaits()
+		stop()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "trial %d: Run", trial)
+		case <-time.After(60 * time.Second):
+			t.Fatalf("trial %d: Run did not stop", trial)
+		}
+		got := <-result
+		require.True(t, bytes.Equal(workload, got), "trial %d: the result differs at byte %d", trial, firstDifference(workload, got))
+		require.Equal(t, 1, runs.count(trial), "trial %d: runs of the job", trial)
+		if gearman.WireHeldWaits() > held {
+			hits++
+		}
+		require.NoError(t, w.Close())
+	}
+	require.Positive(t, hits, "no trial ended Run's context while the job was in transfer")
+}
+
+// TestCloseDuringTransfer closes a worker while a large job is on its way to
+// it. Close may cut the transfer (the libgearman worker is freed, never
+// reused); the job then goes to the next worker, and runs once.
+func TestCloseDuringTransfer(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	runs := &runCounter{seen: map[uint64]int{}}
+	first := newWorker(t, srv)
+	require.NoError(t, first.AddFunction("xfer", runs.echo, nil, 0))
+	done := make(chan error, 1)
+	go func() { done <- first.Run(context.Background()) }()
+	waitForWorker(t, srv, "xfer")
+
+	workload := patterned(7, 64<<20)
+	result := make(chan []byte, 1)
+	go func() {
+		got, err := c.DoNormal("xfer", workload, "")
+		if err != nil {
+			t.Errorf("DoNormal: %v", err)
+		}
+		result <- got
+	}()
+	require.True(t, eventually(30*time.Second, func() bool { return jobsRunning(srv, "xfer") == 1 }),
+		"gearmand never handed the job out")
+	closed := make(chan error, 1)
+	go func() { closed <- first.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	require.ErrorIs(t, <-done, gearman.ErrClosed)
+
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"xfer": runs.echo})
+	got := <-result
+	require.True(t, bytes.Equal(workload, got), "the result differs at byte %d", firstDifference(workload, got))
+	require.Equal(t, 1, runs.count(7), "runs of the job")
+}
+
+// jobsRunning is the number of jobs of function that gearmand has handed
+// to a worker.
+func jobsRunning(srv *gearmantest.Server, function string) int {
+	out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
+	if err != nil {
+		return -1
+	}
+	_, running, _, ok := functionStatus(out, function)
+	if !ok {
+		return 0
+	}
+	return running
 }
