@@ -30,3 +30,5 @@ func deleteHandle(handle)  {}
 
 func libNeeded() ([]string, bool) { return nil, false }
 func workerSSLAvailable() bool    { return false }
+
+func wireHeldWaits() int64 { return 0 }
