@@ -26,10 +26,11 @@ import (
 // its result comes back byte for byte (libgearman 1.1.20 reads the rest of
 // an interrupted job into freed memory).
 func TestLargeJobsCrossSliceEndsUnderLoad(t *testing.T) {
-	const (
-		trials = 40
-		slice  = 300 * time.Millisecond
-	)
+	const slice = 300 * time.Millisecond
+	trials := uint64(40)
+	if raceDetector {
+		trials = 12
+	}
 	defer gearman.ShortenWatchdogSliceForTest(slice)()
 	startBusyLoops(t, 2)
 	srv := gearmantest.NewServer(t)
@@ -37,7 +38,7 @@ func TestLargeJobsCrossSliceEndsUnderLoad(t *testing.T) {
 	runs := &runCounter{seen: map[uint64]int{}}
 
 	heldBefore := gearman.WireHeldWaits()
-	for trial := range uint64(trials) {
+	for trial := range trials {
 		size := 16 << 20
 		if trial%2 == 0 {
 			size = 64 << 20
@@ -63,7 +64,7 @@ func TestLargeJobsCrossSliceEndsUnderLoad(t *testing.T) {
 	}
 	// A job handed back by a dropped connection would run again later.
 	badRequireQueues(t, srv, map[string]int{"xfer": 0})
-	for trial := range uint64(trials) {
+	for trial := range trials {
 		require.Equal(t, 1, runs.count(trial), "trial %d: runs of the job at the end", trial)
 	}
 	t.Logf("waits held past an interrupt or a timeout mid-transfer: %d", gearman.WireHeldWaits()-heldBefore)
@@ -83,7 +84,7 @@ func (r *runCounter) echo(job *gearman.Job, _ any) ([]byte, error) {
 	in := job.Workload()
 	if len(in) >= 8 {
 		id := binary.BigEndian.Uint64(in)
-		intact := bytes.Equal(in, patterned(id, len(in)))
+		intact := isPatterned(in)
 		r.mu.Lock()
 		r.seen[id]++
 		if !intact {
@@ -109,15 +110,31 @@ func (r *runCounter) count(id uint64) int {
 	return r.seen[id]
 }
 
-// patterned returns size bytes that start with id and hold no zero run and
-// no period short of 16 MiB, so that a lost or zeroed stretch shows.
+// patterned returns size bytes that start with id and hold no zero byte
+// and no period short of 16 MiB, so that a lost or zeroed stretch shows.
 func patterned(id uint64, size int) []byte {
+	b := bytes.Clone(pattern(size))
+	binary.BigEndian.PutUint64(b, id)
+	return b
+}
+
+// isPatterned reports whether b is patterned(id, len(b)) for its id.
+func isPatterned(b []byte) bool {
+	return len(b) >= 8 && bytes.Equal(b[8:], pattern(len(b))[8:])
+}
+
+var patterns sync.Map // size -> []byte, made once: a byte loop is slow under -race
+
+func pattern(size int) []byte {
+	if p, ok := patterns.Load(size); ok {
+		return p.([]byte)
+	}
 	b := make([]byte, size)
 	for i := range b {
 		b[i] = byte(i*7+i>>16) | 1
 	}
-	binary.BigEndian.PutUint64(b, id)
-	return b
+	p, _ := patterns.LoadOrStore(size, b)
+	return p.([]byte)
 }
 
 func firstDifference(a, b []byte) int {
@@ -153,7 +170,10 @@ func startBusyLoops(t *testing.T, n int) {
 // worker's timeout is for waiting for a job, and libgearman cannot go on from
 // a packet cut there.
 func TestTimeoutsSpareTransfersUnderLoad(t *testing.T) {
-	const trials = 10
+	trials := uint64(10)
+	if raceDetector {
+		trials = 4
+	}
 	startBusyLoops(t, 2)
 	srv := gearmantest.NewServer(t)
 	runs := &runCounter{seen: map[uint64]int{}}
@@ -163,7 +183,7 @@ func TestTimeoutsSpareTransfersUnderLoad(t *testing.T) {
 	serve(t, srv, w, "xfer")
 	c := newClient(t, srv)
 
-	for trial := range uint64(trials) {
+	for trial := range trials {
 		size := 16 << 20
 		if trial%2 == 0 {
 			size = 64 << 20
@@ -176,7 +196,7 @@ func TestTimeoutsSpareTransfersUnderLoad(t *testing.T) {
 		require.Equal(t, 1, runs.count(trial), "trial %d: runs of the job", trial)
 	}
 	badRequireQueues(t, srv, map[string]int{"xfer": 0})
-	for trial := range uint64(trials) {
+	for trial := range trials {
 		require.Equal(t, 1, runs.count(trial), "trial %d: runs at the end", trial)
 	}
 }

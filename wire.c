@@ -56,10 +56,13 @@ typedef struct gm_wire {
   gm_stream in, out;
 } gm_wire;
 
-// The table is indexed by fd, in chunks allocated on first use and never
-// freed: a connect() must find its entry without a lock.
+// The table is indexed by fd, in chunks: a connect() must find its entry
+// without a lock. The first chunk is static; the others, for processes with
+// more than GM_CHUNK descriptors, are allocated on first use and kept for
+// the life of the process, as the descriptors they describe come and go.
 enum { GM_CHUNK = 1024, GM_CHUNKS = 1024 };
-static _Atomic(gm_wire *) gm_chunks[GM_CHUNKS];
+static gm_wire gm_first_chunk[GM_CHUNK];
+static _Atomic(gm_wire *) gm_chunks[GM_CHUNKS] = {gm_first_chunk};
 
 static gm_wire *gm_wire_of(int fd, bool create) {
   if (fd < 0 || fd >= GM_CHUNK * GM_CHUNKS) return NULL;
@@ -130,11 +133,6 @@ static void gm_feed(gm_wire *c, bool inbound, const unsigned char *p, size_t n) 
 
 static bool gm_mid_packet(const gm_wire *c) {
   return c->in.have || c->in.left || c->out.have || c->out.left || c->awaiting_job;
-}
-
-bool gm_wire_mid_transfer(int fd) {
-  gm_wire *c = gm_wire_of(fd, false);
-  return c != NULL && c->gearman && gm_mid_packet(c);
 }
 
 // ---- the real calls ----

@@ -36,9 +36,9 @@ gm_waiter *gm_wait_park(void);
 void gm_wait_unpark(gm_waiter *w);
 gm_waiter *gm_wait_parked(void);
 
-// Tests: whether the connection behind fd is known to be mid-transfer, and
-// how many waits the policy held on past an interrupt or a timeout.
-bool gm_wire_mid_transfer(int fd);
+// For tests: how many times a wait was held mid-transfer, a poll whose
+// timeout the policy set aside or an interrupt it put off to the next
+// boundary.
 long gm_wire_held_waits(void);
 
 #endif

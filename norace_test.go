@@ -1,0 +1,5 @@
+//go:build !race
+
+package gearman_test
+
+const raceDetector = false
