@@ -27,7 +27,7 @@ const (
 // SendException; until then the job holds its place on the server. With a
 // timeout (SetTimeout) it returns an error wrapping Timeout when no job came
 // in time; with WorkerNonBlocking it asks once and returns NoJobs or IOWait
-// when there is none.
+// when there is none, and Wait then waits for the answer.
 //
 // Unlike PHP, which asks the servers once and returns false with NO_JOBS
 // when none has a job (and crashes on the third call after a job taken),
@@ -54,7 +54,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		var rc ReturnCode
 		woke := w.interruptible(contextBackground, lib, nil, false, func() { job, rc = lib.grabJob(ms) })
 		if job != nil {
-			w.grabLib = nil // the job's now
+			w.grabLib, w.waitOnGrab = nil, false // the job's now
 			j := &Job{lib: job, own: lib, worker: w}
 			w.mu.Lock()
 			w.grabbed[j] = struct{}{}
@@ -62,9 +62,12 @@ func (w *Worker) GrabJob() (*Job, error) {
 			w.succeed(Success)
 			return j, nil
 		}
-		// Only an empty answer from a blocking worker leaves it fit to ask
-		// again; the pipe of an interrupted one stays signalled.
-		reuse := rc == NoJobs && !nonBlocking && woke == notWoken && !lib.cut()
+		// A blocking worker stays fit to ask again after an empty answer,
+		// a non-blocking one only while its request is under way (IOWait):
+		// its empty answer leaves the state that crashes. An interrupted
+		// one keeps its pipe signalled.
+		reuse := (rc == NoJobs && !nonBlocking || rc == IOWait && nonBlocking) &&
+			woke == notWoken && !lib.cut()
 		var failure error
 		if nonBlocking || (rc != NoJobs && rc != Timeout && rc != Success && woke == notWoken) {
 			failure = w.failOn(lib, op, rc)
@@ -72,6 +75,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		if !reuse {
 			w.dropGrabLib()
 		}
+		w.waitOnGrab = reuse && nonBlocking
 		switch {
 		case failure != nil:
 			return nil, failure
@@ -111,7 +115,7 @@ func (w *Worker) grabbingLib(op string) (workerLib, error) {
 func (w *Worker) dropGrabLib() {
 	if w.grabLib != nil {
 		w.grabLib.free()
-		w.grabLib = nil
+		w.grabLib, w.waitOnGrab = nil, false
 	}
 }
 

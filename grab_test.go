@@ -1,6 +1,8 @@
 package gearman_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +123,45 @@ func grabConnections(srv *gearmantest.Server) int {
 		}
 	}
 	return n
+}
+
+// TestGrabJobNonBlocking runs PHP's non-blocking loop: GrabJob, and Wait
+// while it answers IOWait or NoJobs. libgearman 1.1.20 crashes on the grab
+// after an empty answer that followed IO_WAIT.
+func TestGrabJobNonBlocking(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	w := newWorker(t, srv)
+	require.NoError(t, w.Register("grab", 0))
+	require.NoError(t, w.AddOptions(gearman.WorkerNonBlocking))
+	require.NoError(t, w.SetTimeout(100))
+
+	var got []string
+	empty := 0
+	for i := 0; len(got) < 3; i++ {
+		require.Less(t, i, 5000, "no progress: %d jobs after %d GrabJob calls", len(got), i)
+		if empty == 10 { // the worker has asked on an empty queue: queue the next job
+			_, err := c.DoBackground("grab", []byte(fmt.Sprint(len(got))), "")
+			require.NoError(t, err)
+			empty++
+		}
+		job, err := w.GrabJob()
+		if err == nil {
+			got = append(got, string(job.Workload()))
+			require.NoError(t, job.SendComplete(nil))
+			empty = 0
+			continue
+		}
+		switch {
+		case errors.Is(err, gearman.NoJobs):
+			empty++
+		case errors.Is(err, gearman.IOWait):
+			if err := w.Wait(); err != nil {
+				require.ErrorIs(t, err, gearman.Timeout)
+			}
+		default:
+			require.NoError(t, err)
+		}
+	}
+	require.Equal(t, []string{"0", "1", "2"}, got)
 }

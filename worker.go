@@ -32,6 +32,9 @@ type Worker struct {
 	// grabLib is GrabJob's own libgearman worker, separate from lib, as
 	// each one that hands out a job goes to that job (grab.go).
 	grabLib workerLib
+	// waitOnGrab: the last non-blocking call was a GrabJob left under way
+	// on grabLib, whose connections Wait then waits on.
+	waitOnGrab bool
 
 	broken bool // guarded by turn: a connection failed, rebuild lib
 
@@ -598,6 +601,7 @@ func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
 	options, timeout := w.options, w.timeout
 	w.mu.Unlock()
 	if options&WorkerNonBlocking != 0 {
+		w.waitOnGrab = false
 		return w.check(op, w.lib.work(clampWait(timeout), 0))
 	}
 	clock := newIdleClock(ctx, timeout)
@@ -668,9 +672,7 @@ func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, 
 	w.waking, w.wakingFor, w.woken = nil, nil, notWoken
 	w.wakeMu.Unlock()
 	switch {
-	case lib.cut():
-		w.broken = w.broken || lib == w.lib
-	case woke == wokenToStop:
+	case lib.cut() || woke == wokenToStop:
 		w.broken = w.broken || lib == w.lib
 	case woke == wokenBySlice:
 		lib.clearInterrupt()
@@ -774,12 +776,23 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 		return err
 	}
 	defer w.release()
+	lib := w.lib
+	if w.waitOnGrab && w.grabLib != nil {
+		lib = w.grabLib // a non-blocking GrabJob's connections (grab.go)
+	}
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, w.lib, nil, false, func() { rc = w.lib.wait(clock.sliceOf(workSliceMs)) }) != notWoken
+		fired := w.interruptible(ctx, lib, nil, false, func() { rc = lib.wait(clock.sliceOf(workSliceMs)) }) != notWoken
 		if rc != Timeout && !fired {
-			return w.check(op, rc)
+			if lib == w.lib || rc == Success {
+				return w.check(op, rc)
+			}
+			err := w.failOn(lib, op, rc)
+			if isConnectionError(rc) {
+				w.dropGrabLib()
+			}
+			return err
 		}
 		if err := w.interrupted(ctx, op, &clock); err != nil {
 			return err
