@@ -129,7 +129,8 @@ type workerLib interface {
 	work(timeoutMs int, batch time.Duration) ReturnCode
 	// interrupt ends a wait in progress on another thread, at once or, in
 	// the middle of a transfer, at the transfer's next packet boundary;
-	// closing (Close) ends even that one, and cut then reports it.
+	// closing (Close) ends even that one if it receives, and cut then
+	// reports it.
 	// libgearman leaves the pipe it uses signalled: the object must be
 	// replaced afterwards, or the signal taken back with clearInterrupt.
 	interrupt(closing bool)

@@ -129,8 +129,8 @@ int64_t gm_worker_idle_ns(uintptr_t pace);
 // gm_worker_interrupt ends the wait in progress, from any thread: it marks
 // the pace and writes to the worker's wakeup pipe. A wait in the middle of a
 // transfer ends at the transfer's next packet boundary, unless closing (Close,
-// which frees the worker next): then it ends at once and the pace records the
-// cut (gm_worker_cut).
+// which frees the worker next) and the transfer is a receive: then it ends at
+// once and the pace records the cut (gm_worker_cut).
 void gm_worker_interrupt(uintptr_t pace, bool closing);
 // gm_worker_cut reports whether a wait of the worker ended mid-transfer:
 // libgearman cannot go on from there, and the worker must be freed.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -333,6 +334,50 @@ func TestCloseDuringTransfer(t *testing.T) {
 	got := <-result
 	require.True(t, bytes.Equal(workload, got), "the result differs at byte %d", firstDifference(workload, got))
 	require.Equal(t, 1, runs.count(7), "runs of the job")
+}
+
+// TestCloseDuringResult closes a worker while its job's large result is on
+// its way out. Close must not cut that: the job would go back to gearmand
+// and run again.
+func TestCloseDuringResult(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	big := patterned(9, 64<<20)
+	var runs sync.Map // workload -> *atomic.Int32
+	returning := make(chan struct{}, 1)
+	result := func(job *gearman.Job, _ any) ([]byte, error) {
+		n, _ := runs.LoadOrStore(string(job.Workload()), new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
+		select {
+		case returning <- struct{}{}:
+		default:
+		}
+		return big, nil
+	}
+	first := newWorker(t, srv)
+	require.NoError(t, first.AddFunction("result", result, nil, 0))
+	done := make(chan error, 1)
+	go func() { done <- first.Run(context.Background()) }()
+	waitForWorker(t, srv, "result")
+
+	got := make(chan []byte, 1)
+	go func() {
+		out, err := c.DoNormal("result", []byte("once"), "")
+		if err != nil {
+			t.Errorf("DoNormal: %v", err)
+		}
+		got <- out
+	}()
+	<-returning // the result is about to leave
+	require.NoError(t, first.Close())
+	require.ErrorIs(t, <-done, gearman.ErrClosed)
+
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"result": result})
+	out := <-got
+	require.True(t, bytes.Equal(big, out), "the result differs at byte %d", firstDifference(big, out))
+	badRequireQueues(t, srv, map[string]int{"result": 0})
+	n, _ := runs.Load("once")
+	require.Equal(t, int32(1), n.(*atomic.Int32).Load(), "runs of the job")
 }
 
 // jobsRunning is the number of jobs of function that gearmand has handed

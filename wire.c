@@ -14,7 +14,8 @@
 // makes (a gm_waiter is in force on the thread), holds a libgearman wait that
 // is mid-transfer until the transfer moves on: without a timeout, and with an
 // interrupt taken out of the wakeup pipe and given back at the next packet
-// boundary. Only Close cuts such a wait, and the object is freed right after.
+// boundary. Only Close cuts such a wait, and only while receiving: the object
+// is freed right after.
 //
 // A connection is mid-transfer when part of a packet has crossed it in
 // either direction, when libgearman waits to send (POLLOUT once it has sent on
@@ -245,11 +246,12 @@ long gm_wire_held_waits(void) { return atomic_load(&gm_held); }
 
 // gm_wait_of finds what the poll is: libgearman's wait on w's connections
 // (every fd one of them or w's wakeup pipe), whether one of them is
-// mid-transfer, and where the pipe is. Anything else (a resolver's socket,
-// a socket that left the tracking) makes it a poll to leave alone.
+// mid-transfer, whether that includes sending, and where the pipe is.
+// Anything else (a resolver's socket, a socket that left the tracking) makes
+// it a poll to leave alone.
 static bool gm_wait_of(const gm_waiter *w, const struct pollfd *fds, nfds_t n, bool *mid,
-                       nfds_t *pipe_at) {
-  *mid = false;
+                       bool *sending, nfds_t *pipe_at) {
+  *mid = *sending = false;
   *pipe_at = n;
   for (nfds_t i = 0; i < n; i++) {
     if (fds[i].fd < 0) continue;
@@ -259,7 +261,9 @@ static bool gm_wait_of(const gm_waiter *w, const struct pollfd *fds, nfds_t n, b
     }
     gm_wire *c = gm_wire_of(fds[i].fd, false);
     if (c == NULL || !c->gearman) return false;
-    if (gm_mid_packet(c) || ((fds[i].events & POLLOUT) && c->sent)) *mid = true;
+    bool out = c->out.have || c->out.left || ((fds[i].events & POLLOUT) && c->sent);
+    if (out) *sending = true;
+    if (out || gm_mid_packet(c)) *mid = true;
   }
   return true;
 }
@@ -272,9 +276,11 @@ static void gm_drain(int fd) {
 
 int gm_entry(poll)(struct pollfd *fds, nfds_t n, int timeout) {
   gm_waiter *w = gm_current;
-  bool mid;
+  bool mid, sending;
   nfds_t pipe_at;
-  if (w == NULL || !gm_wait_of(w, fds, n, &mid, &pipe_at)) return gm_real(poll)(fds, n, timeout);
+  if (w == NULL || !gm_wait_of(w, fds, n, &mid, &sending, &pipe_at)) {
+    return gm_real(poll)(fds, n, timeout);
+  }
   if (!mid) {
     if (w->deferred && pipe_at < n) {  // the boundary the interrupt waited for
       w->deferred = false;
@@ -286,7 +292,10 @@ int gm_entry(poll)(struct pollfd *fds, nfds_t n, int timeout) {
   for (;;) {
     int ready = gm_real(poll)(fds, n, -1);
     if (ready <= 0 || pipe_at == n || fds[pipe_at].revents == 0) return ready;
-    if (atomic_load(&w->closing)) {
+    // Close may drop a job on its way in (gearmand gives it to another
+    // worker), never a packet going out: that may be a job's result, and
+    // the job would run again.
+    if (atomic_load(&w->closing) && !sending) {
       w->cut = true;
       return ready;
     }

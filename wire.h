@@ -15,7 +15,7 @@
 // the transfer moves on or the connection dies.
 typedef struct gm_waiter {
   gearman_id_t wake;     // the object's wakeup pipe; read_fd -1 for none
-  atomic_bool closing;   // Close: its interrupt may cut a transfer (the object is freed next)
+  atomic_bool closing;   // Close: its interrupt may cut a receive (the object is freed next)
   bool deferred;         // an interrupt came mid-transfer; it is given back at the next boundary
   bool cut;              // a wait ended mid-transfer: the object must never be used again
 } gm_waiter;
