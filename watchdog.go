@@ -22,9 +22,10 @@ import "time"
 // and re-arms itself while waits go on, so a busy worker pays no timer
 // operation per job.
 //
-// It never fires while a job runs. The job's own sends wait inside
-// libgearman too, and would take the interrupt for a failure: a large result
-// would be lost. The fields are guarded by the Worker's wakeMu.
+// It never fires while a job runs: the job's own sends wait inside
+// libgearman too, and the wire policy (wire.c) would only put the interrupt
+// off to the end of the send, where it would cut the next wait short for
+// nothing. The fields are guarded by the Worker's wakeMu.
 type sliceWatchdog struct {
 	timer *time.Timer
 	armed bool // timer is running
