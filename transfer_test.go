@@ -45,12 +45,7 @@ func TestLargeJobsCrossSliceEndsUnderLoad(t *testing.T) {
 			size = 64 << 20
 		}
 		workload := patterned(trial, size)
-		w := newWorker(t, srv)
-		require.NoError(t, w.AddFunction("xfer", runs.echo, nil, 0))
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- w.Run(ctx) }()
-		waitForWorker(t, srv, "xfer")
+		w, stop, done := runFreshWorker(t, srv, "xfer", runs.echo)
 		// The worker's wait began about now: start the transfer somewhere
 		// in its first slice, so that the slice ends while bytes flow.
 		time.Sleep(time.Duration(rand.Int64N(int64(slice))))
@@ -71,6 +66,23 @@ func TestLargeJobsCrossSliceEndsUnderLoad(t *testing.T) {
 	t.Logf("waits held past an interrupt or a timeout mid-transfer: %d", gearman.WireHeldWaits()-heldBefore)
 	require.Positive(t, gearman.WireHeldWaits()-heldBefore,
 		"no slice ended during a transfer: the test did not test what it is for")
+}
+
+// runFreshWorker starts a new worker that serves fn as function with Run
+// until stop is called or it is closed, and waits until gearmand lists it;
+// done reports what Run returned. Unlike startWorker, the test controls
+// when it ends.
+func runFreshWorker(t *testing.T, srv *gearmantest.Server, function string,
+	fn gearman.WorkerFunc) (w *gearman.Worker, stop context.CancelFunc, done <-chan error) {
+	t.Helper()
+	w = newWorker(t, srv)
+	require.NoError(t, w.AddFunction(function, fn, nil, 0))
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	ran := make(chan error, 1)
+	go func() { ran <- w.Run(ctx) }()
+	waitForWorker(t, srv, function)
+	return w, stop, ran
 }
 
 // runCounter counts the runs of each job, keyed by the number its workload
@@ -241,6 +253,7 @@ func TestTransfersOutlastStalledServer(t *testing.T) {
 	serve(t, srv, w, "xfer")
 	require.True(t, eventually(30*time.Second, func() bool { return gearman.WireHeldWaits() > held || runs.count(sent) > 0 }),
 		"the worker never waited in the middle of the job")
+	require.Zero(t, runs.count(sent), "the job ran before gearmand was paused: nothing was tested")
 	stall()
 	require.True(t, eventually(60*time.Second, func() bool { return runs.count(sent) > 0 }), "the job never ran")
 	require.True(t, runs.intact(sent), "the job's workload arrived damaged")
@@ -259,13 +272,7 @@ func TestRunStopServesJobInTransfer(t *testing.T) {
 	runs := &runCounter{seen: map[uint64]int{}}
 	hits := 0
 	for trial := uint64(0); trial < maxTrials && hits == 0; trial++ {
-		w := newWorker(t, srv)
-		require.NoError(t, w.AddFunction("xfer", runs.echo, nil, 0))
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- w.Run(ctx) }()
-		waitForWorker(t, srv, "xfer")
-
+		w, stop, done := runFreshWorker(t, srv, "xfer", runs.echo)
 		workload := patterned(trial, 64<<20)
 		result := make(chan []byte, 1)
 		go func() {
@@ -303,12 +310,7 @@ func TestCloseDuringTransfer(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	c := newClient(t, srv)
 	runs := &runCounter{seen: map[uint64]int{}}
-	first := newWorker(t, srv)
-	require.NoError(t, first.AddFunction("xfer", runs.echo, nil, 0))
-	done := make(chan error, 1)
-	go func() { done <- first.Run(context.Background()) }()
-	waitForWorker(t, srv, "xfer")
-
+	first, _, done := runFreshWorker(t, srv, "xfer", runs.echo)
 	workload := patterned(7, 64<<20)
 	result := make(chan []byte, 1)
 	go func() {
@@ -354,11 +356,7 @@ func TestCloseDuringResult(t *testing.T) {
 		}
 		return big, nil
 	}
-	first := newWorker(t, srv)
-	require.NoError(t, first.AddFunction("result", result, nil, 0))
-	done := make(chan error, 1)
-	go func() { done <- first.Run(context.Background()) }()
-	waitForWorker(t, srv, "result")
+	first, _, done := runFreshWorker(t, srv, "result", result)
 
 	got := make(chan []byte, 1)
 	go func() {
