@@ -70,20 +70,15 @@ import (
 	"strings"
 )
 
-// Version returns the version of the linked libgearman and how it was linked
-// (PHP gearman_version), such as "1.1.20+ds (shared)" (Debian's package), or
-// "1.1.20+ds (static)" when built with -tags gearman_static. Empty without
-// cgo.
-//
-// Unlike PHP, it says how libgearman was linked: the part before the space is
-// what PHP's gearman_version() returns.
-func Version() string {
-	v := libVersion()
-	if v == "" {
-		return ""
-	}
-	return v + " (" + linkage + ")"
-}
+// Version returns the version of the linked libgearman (PHP gearman_version),
+// exactly the string PHP returns with the same library, such as "1.1.20+ds"
+// with Debian's package. Empty without cgo. [Linkage] says how it was linked.
+func Version() string { return libVersion() }
+
+// Linkage says how libgearman was linked into the program: "shared" (the
+// default build, libgearman.so) or "static" (-tags gearman_static); empty
+// without cgo (Go only).
+func Linkage() string { return linkage }
 
 // BugReport returns where to report libgearman bugs (PHP gearman_bugreport).
 func BugReport() string { return libBugReport() }

@@ -9,5 +9,5 @@ package gearman
 // #cgo pkg-config: gearmand
 import "C"
 
-// linkage is how libgearman was linked; Version reports it.
+// linkage is how libgearman was linked; Linkage reports it.
 const linkage = "shared"

@@ -25,5 +25,5 @@ package gearman
 // #cgo LDFLAGS: -l:libgearman.a -l:libuuid.a -lstdc++ -Wl,--wrap=setsockopt -Wl,--wrap=connect -Wl,--wrap=send -Wl,--wrap=recv -Wl,--wrap=poll
 import "C"
 
-// linkage is how libgearman was linked; Version reports it.
+// linkage is how libgearman was linked; Linkage reports it.
 const linkage = "static"

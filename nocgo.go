@@ -8,7 +8,7 @@ package gearman
 func newClientLib() (clientLib, error) { return nil, errNoCgo("NewClient") }
 func newWorkerLib() (workerLib, error) { return nil, errNoCgo("NewWorker") }
 
-// No libgearman is linked, and Version returns "".
+// No libgearman is linked: Version and Linkage return "".
 const linkage = ""
 
 func libVersion() string            { return "" }

@@ -18,4 +18,5 @@ func TestConstructorsWithoutCgo(t *testing.T) {
 	_, err = gearman.NewWorker()
 	require.ErrorContains(t, err, "CGO_ENABLED=1")
 	require.Empty(t, gearman.Version())
+	require.Empty(t, gearman.Linkage())
 }

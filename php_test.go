@@ -643,3 +643,15 @@ func TestPHPWorkerExceptionReachesGoClient(t *testing.T) {
 	}
 	require.Equal(t, []string{"php throw: job-9", "php throw: job-9"}, thrown, "the message stays in the PHP worker")
 }
+
+// TestPHPVersion compares Version with PHP's gearman_version() on the same
+// machine: a port that logs or compares it sees the same string.
+func TestPHPVersion(t *testing.T) {
+	php := requirePHP(t)
+	ctx, cancel := context.WithTimeout(context.Background(), phpClientLimit)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, php, append(append([]string{}, phpArgs...), "-r", "echo gearman_version();")...).Output()
+	require.NoError(t, err)
+	require.NotEmpty(t, out)
+	require.Equal(t, string(out), gearman.Version())
+}
