@@ -9,13 +9,22 @@
 //	func TestQueueSurvivesCrash(t *testing.T) {
 //		db := filepath.Join(t.TempDir(), "queue.db")
 //		srv := gearmantest.NewServer(t, gearmantest.WithSQLiteQueue(db))
-//		submitBackgroundJob(t, srv.Addr()) // your client code, e.g. gearman.NewClient(srv.Addr())
+//		client, err := gearman.NewClient()
+//		require.NoError(t, err)
+//		defer client.Close()
+//		require.NoError(t, client.AddServer(srv.Host(), srv.Port())) // or AddServers(srv.Addr())
+//		_, err = client.DoBackground("my_function", []byte("payload"), "")
+//		require.NoError(t, err)
 //		srv.Kill()    // simulate a crash (SIGKILL)
 //		srv.Restart() // same port, new process; the queue is replayed from SQLite
 //		status, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
 //		require.NoError(t, err)
 //		require.Contains(t, status, "my_function\t1\t0\t0")
 //	} // t.Cleanup stops gearmand (SIGTERM, then SIGKILL)
+//
+// [AdminCommand] sends one admin command and returns the raw reply; package
+// [github.com/libgearman-go/gearman/admin], which it wraps, also parses the
+// replies.
 //
 // If no gearmand binary can be found (see [Binary]) the test is skipped, or
 // fails when the CI environment variable is "true"; install it with

@@ -88,15 +88,6 @@ func TestHasFlag(t *testing.T) {
 	require.False(t, hasFlag([]string{"-v"}, "verbose", ""))
 }
 
-func TestIsStatusLine(t *testing.T) {
-	require.True(t, isStatusLine("OK", false))
-	require.True(t, isStatusLine("OK 1.1.20+ds", false))
-	require.True(t, isStatusLine("ERR UNKNOWN_COMMAND Unknown+server+command", true))
-	require.False(t, isStatusLine("OK\t1\t0\t0", true), "function named OK in status")
-	require.False(t, isStatusLine("OK 1", true))
-	require.False(t, isStatusLine("fn\t1\t0\t0", false))
-}
-
 // recordingTB captures Skipf/Fatalf instead of ending the real test.
 type recordingTB struct {
 	testing.TB

@@ -1,7 +1,7 @@
 package gearmantest
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/libgearman-go/gearman/admin"
 )
 
 // Tunables. They are variables so that the package's own tests can shorten
@@ -584,36 +586,32 @@ const (
 	probeGarbage                       // something answered, but not like gearmand
 )
 
-// probe connects to addr and sends "version" and "getpid".
+// probe asks addr for "version" and "getpid" (package admin).
 func probe(addr string, pid int) probeResult {
-	conn, err := net.DialTimeout("tcp", addr, 250*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	dialCtx, cancelDial := context.WithTimeout(ctx, 250*time.Millisecond)
+	adm, err := admin.Dial(dialCtx, addr)
+	cancelDial()
 	if err != nil {
 		return probeNoListener
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(time.Second))
-	if _, err := io.WriteString(conn, "version\r\ngetpid\r\n"); err != nil {
+	defer adm.Close()
+	if _, err := adm.Version(ctx); err != nil {
 		return probeGarbage
 	}
-	br := bufio.NewReader(conn)
-	version, err := readLine(br)
-	if err != nil || !strings.HasPrefix(version, "OK ") {
-		return probeGarbage
-	}
-	got, err := readLine(br)
-	if err != nil {
-		return probeGarbage
-	}
-	if strings.HasPrefix(got, "ERR") {
+	got, err := adm.Getpid(ctx)
+	var se *admin.ServerError
+	switch {
+	case errors.As(err, &se):
 		return probeReady // a gearmand without getpid: cannot check identity
-	}
-	if n, err := strconv.Atoi(strings.TrimPrefix(got, "OK ")); err == nil {
-		if n == pid {
-			return probeReady
-		}
+	case err != nil:
+		return probeGarbage
+	case got == pid:
+		return probeReady
+	default:
 		return probeForeign
 	}
-	return probeGarbage
 }
 
 // waitReady polls addr until the gearmand process p answers, p exits, or
