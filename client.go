@@ -131,6 +131,13 @@ func (c *Client) ReturnCode() ReturnCode {
 // LastError returns the message of the last failed call, "" if none failed
 // (PHP error).
 //
+// Like PHP's error(), it is libgearman's message alone, such as
+// "flush(GEARMAN_COULD_NOT_CONNECT) Connection to ... failed -> ...". A
+// failure found in Go (a bad argument, a cancelled context, a closed Client)
+// gives the message of its *Error, and a job that failed without a message
+// the code's name. The returned error's Error() keeps the full text, with the
+// operation and the code.
+//
 // Unlike PHP, it is not called Error, so that a *Client is not a Go error,
 // and it returns "" where PHP's error() returns false: when nothing failed
 // yet. The text is sticky the same way.
@@ -787,7 +794,7 @@ func (c *Client) fail(op string, rc ReturnCode) error {
 func (c *Client) record(err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lastErr = err.Error()
+	c.lastErr = phpErrorText(err)
 	if e, ok := err.(*Error); ok {
 		c.ret = e.Code
 	}

@@ -128,6 +128,20 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("gearman: %s: %s: %s", e.Op, e.Code, e.Msg)
 }
 
+// phpErrorText is what LastError keeps of err: the message alone, as PHP's
+// error() returns libgearman's text alone, or the code's name when there is
+// no message (a job that failed without one).
+func phpErrorText(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	if e.Msg == "" {
+		return e.Code.String()
+	}
+	return e.Msg
+}
+
 // Is reports whether target is the ReturnCode of e.
 func (e *Error) Is(target error) bool {
 	rc, ok := target.(ReturnCode)

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -654,4 +655,39 @@ func TestPHPVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, out)
 	require.Equal(t, string(out), gearman.Version())
+}
+
+// TestPHPLastErrorIsLibgearmansText compares LastError with PHP's error()
+// after the same failure: both are libgearman's message alone (the pid
+// inside it aside), so log parsing ported from PHP keeps working.
+func TestPHPLastErrorIsLibgearmansText(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	srv.Stop() // nothing listens on its port now
+	var php struct {
+		ClientError      string `json:"client_error"`
+		ClientReturnCode int    `json:"client_return_code"`
+		WorkerError      string `json:"worker_error"`
+	}
+	runPHPClientJSON(t, srv, &php, "dead", strconv.Itoa(srv.Port()))
+	pid := regexp.MustCompile(`pid\([0-9]+\)`)
+	samePID := func(s string) string { return pid.ReplaceAllString(s, "pid(N)") }
+	require.Contains(t, php.ClientError, "GEARMAN_COULD_NOT_CONNECT", "PHP's own text")
+
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	_, err = c.DoNormal("f", []byte("x"), "")
+	require.ErrorIs(t, err, gearman.CouldNotConnect)
+	require.Equal(t, gearman.ReturnCode(php.ClientReturnCode), c.ReturnCode())
+	require.Equal(t, samePID(php.ClientError), samePID(c.LastError()))
+	require.Equal(t, "gearman: DoNormal: GEARMAN_COULD_NOT_CONNECT: "+c.LastError(), err.Error(), "the error keeps the full text")
+
+	w, err := gearman.NewWorker()
+	require.NoError(t, err)
+	defer w.Close()
+	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+	require.NoError(t, w.AddFunction("f", echo, nil, 0))
+	require.ErrorIs(t, w.Work(), gearman.CouldNotConnect)
+	require.Equal(t, samePID(php.WorkerError), samePID(w.LastError()))
 }

@@ -248,6 +248,13 @@ func (w *Worker) ReturnCode() ReturnCode {
 // LastError returns the message of the last failed call, "" if none failed
 // (PHP error).
 //
+// Like PHP's error(), it is libgearman's message alone, such as
+// "flush(GEARMAN_COULD_NOT_CONNECT) Connection to ... failed -> ...". A
+// failure found in Go (a bad argument, a cancelled context, a closed Worker)
+// gives the message of its *Error, and a job that failed without a message
+// the code's name. The returned error's Error() keeps the full text, with the
+// operation and the code.
+//
 // Unlike PHP, it is not called Error, so that a *Worker is not a Go error,
 // and it returns "" where PHP's error() returns false: when nothing failed
 // yet.
@@ -997,7 +1004,7 @@ func (w *Worker) failOn(lib workerLib, op string, rc ReturnCode) error {
 func (w *Worker) record(err error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.lastErr = err.Error()
+	w.lastErr = phpErrorText(err)
 	if e, ok := err.(*Error); ok {
 		w.ret = e.Code
 	}

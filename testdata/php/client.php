@@ -16,6 +16,12 @@
 //       addTask with the complete, fail, exception, data and warning callbacks,
 //       runTasks, then doNormal of the same job; prints {events, run_tasks,
 //       run_tasks_return_code, do_result, do_return_code} (data in hex).
+//   dead <port>
+//       a client and a worker given 127.0.0.1:<port>, where nothing listens
+//       (the client's addServer without the exceptions option, so that it does
+//       no I/O; the worker's, which always sends it, throws): doNormal, then
+//       the worker's addServer; prints {client_error, client_return_code,
+//       worker_error, worker_return_code}.
 require __DIR__ . '/common.php';
 
 function client(): GearmanClient
@@ -93,6 +99,26 @@ switch (arg(1)) {
             'run_tasks_return_code' => $runRC,
             'do_result' => bin2hex($result),
             'do_return_code' => $c->returnCode(),
+        ]);
+        break;
+
+    case 'dead':
+        $c = new GearmanClient();
+        $c->addServer('127.0.0.1', (int) arg(2), false);
+        try {
+            $c->doNormal('f', 'x');
+        } catch (ErrorException $e) { // the warning of the failed call
+        }
+        $w = new GearmanWorker();
+        try { // the worker's addServer always sends the exceptions option
+            $w->addServer('127.0.0.1', (int) arg(2));
+        } catch (GearmanException $e) {
+        }
+        out([
+            'client_error' => $c->error(),
+            'client_return_code' => $c->returnCode(),
+            'worker_error' => $w->error(),
+            'worker_return_code' => $w->returnCode(),
         ]);
         break;
 
