@@ -195,20 +195,6 @@ impl_name() {
 	esac
 }
 
-# admin PORT COMMAND prints gearmand's reply to one admin text command.
-admin() {
-	local fd line
-	exec {fd}<>"/dev/tcp/$HOST/$1" || return 1
-	printf '%s\r\n' "$2" >&"$fd"
-	while IFS= read -r -t 2 line <&"$fd"; do
-		line=${line%$'\r'}
-		[[ $line == . ]] && break
-		printf '%s\n' "$line"
-		[[ $line == OK* || $line == ERR* ]] && break
-	done
-	exec {fd}>&-
-}
-
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # pick_port prints a port nothing listens on, below the ephemeral range.
@@ -271,7 +257,7 @@ start_worker() {
 	track "$WPID"
 	for ((i = 0; i < 200; i++)); do
 		kill -0 "$WPID" 2>/dev/null || break
-		workers=$(admin "$PORT" status | awk -F'\t' '$1 == "echo" { print $4 }') || workers=""
+		workers=$("$TMP/gobench" workers "$HOST" "$PORT" 2>/dev/null) || workers=""
 		[[ -n $workers && $workers -ge 1 ]] && return 0
 		sleep 0.05
 	done
@@ -697,7 +683,8 @@ if in_list c "$IMPLS" || [[ $WORKER == c ]]; then
 fi
 (
 	cd "$ROOT"
-	if in_list go "$IMPLS" || [[ $WORKER == go ]]; then go build -o "$TMP/gobench" ./bench/go; fi
+	# Always: start_worker asks it how many echo workers gearmand lists.
+	go build -o "$TMP/gobench" ./bench/go
 	if [[ $DOCS == 1 ]]; then go build -o "$TMP/chart" ./bench/chart; fi
 )
 

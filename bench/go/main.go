@@ -5,6 +5,7 @@
 //	go build -o gobench ./bench/go
 //	gobench worker HOST PORT
 //	gobench client HOST PORT SCENARIO N SIZE
+//	gobench workers HOST PORT
 //
 // The worker registers "echo" with AddFunction (the result is the job's
 // workload) and serves with Run until SIGTERM or SIGINT. The client runs one
@@ -19,9 +20,9 @@
 // The line also carries cpu_sec=<float>: this process's user+system CPU time
 // over the timed part (up to "drained" where there is one).
 //
-// "Drained" polls the admin "status" command over a plain TCP connection
-// until the echo function's queue (total, running jobs included) is 0; its
-// rate is N / (time from the first submission to that point). Every result is
+// "Drained" polls the admin "status" command (package admin) until the echo
+// function's queue (total, running jobs included) is 0; its rate is
+// N / (time from the first submission to that point). Every result is
 // checked; a wrong or missing one makes the program exit non-zero without
 // printing a rate.
 //
@@ -29,10 +30,12 @@
 // of its timed part to DIR/client-SCENARIO.pprof, the worker one of its whole
 // run to DIR/worker.pprof, and both print to stderr how many cgo calls
 // (Go to C) they made per job.
+//
+// "workers" prints how many workers gearmand lists for the echo function (0
+// when none), for bench/run.sh to wait until a worker has registered.
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -43,11 +46,11 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/libgearman-go/gearman"
+	"github.com/libgearman-go/gearman/admin"
 )
 
 const function = "echo"
@@ -60,6 +63,12 @@ func main() {
 		if err := runWorker(args[1], port); err != nil {
 			fatalf("worker: %v", err)
 		}
+	case len(args) == 3 && args[0] == "workers":
+		n, err := echoWorkers(args[1], atoi(args[2]))
+		if err != nil {
+			fatalf("workers: %v", err)
+		}
+		fmt.Println(n)
 	case len(args) == 6 && args[0] == "client":
 		port, n, size := atoi(args[2]), atoi(args[4]), atoi(args[5])
 		if n < 1 || size < 0 {
@@ -74,7 +83,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gobench worker HOST PORT\n       gobench client HOST PORT SCENARIO N SIZE")
+	fmt.Fprintln(os.Stderr, "usage: gobench worker HOST PORT\n       gobench client HOST PORT SCENARIO N SIZE\n       gobench workers HOST PORT")
 	os.Exit(2)
 }
 
@@ -267,48 +276,57 @@ func doOne(c *gearman.Client, payload []byte) error {
 	return nil
 }
 
-// waitDrained polls gearmand's admin "status" until the echo queue is empty,
-// and returns that moment.
+// waitDrained polls gearmand's admin "status" (package admin) until the echo
+// function's total is 0, and returns that moment.
 func waitDrained(host string, port int) (time.Time, error) {
-	conn, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	ctx := context.Background()
+	adm, err := admin.Dial(ctx, net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return time.Time{}, err
 	}
-	defer conn.Close()
-	r := bufio.NewReader(conn)
+	defer adm.Close()
 	for {
-		q, err := adminQueue(conn, r)
+		status, err := adm.Status(ctx)
 		t := time.Now()
 		if err != nil {
 			return t, err
 		}
-		if q == 0 {
+		if queued(status) == 0 {
 			return t, nil
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// adminQueue returns the "total" column of the echo function in gearmand's
-// status reply (0 when it is not listed).
-func adminQueue(conn net.Conn, r *bufio.Reader) (int, error) {
-	if _, err := conn.Write([]byte("status\r\n")); err != nil {
+// queued returns the total of the echo function in a status reply (0 when it
+// is not listed).
+func queued(status []admin.FunctionStatus) int {
+	for _, f := range status {
+		if f.Name == function {
+			return f.Total
+		}
+	}
+	return 0
+}
+
+// echoWorkers returns the workers column of the echo function in gearmand's
+// admin "status" (0 when it is not listed).
+func echoWorkers(host string, port int) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	adm, err := admin.Dial(ctx, net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
 		return 0, err
 	}
-	total := 0
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return 0, err
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "." {
-			return total, nil
-		}
-		if f := strings.Split(line, "\t"); len(f) >= 2 && f[0] == function {
-			if total, err = strconv.Atoi(f[1]); err != nil {
-				return 0, fmt.Errorf("status line %q: %w", line, err)
-			}
+	defer adm.Close()
+	status, err := adm.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range status {
+		if f.Name == function {
+			return f.Workers, nil
 		}
 	}
+	return 0, nil
 }
