@@ -562,7 +562,9 @@ func (w *Worker) redefine(name string, timeout int, update func(*workerFunction)
 		f.mu.Unlock()
 		return true
 	}
-	if old, ok := w.registered[name]; ok {
+	// A name registered without a function gains one in AddFunction's own
+	// path (update != nil); only Register updates it here.
+	if old, ok := w.registered[name]; ok && update == nil {
 		w.broken = w.broken || old != timeout
 		w.registered[name] = timeout
 		return true

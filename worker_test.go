@@ -333,6 +333,32 @@ func TestAddFunctionAgainReplaces(t *testing.T) {
 	require.Equal(t, "new", string(<-res))
 }
 
+// TestRegisterThenAddFunction gives a name registered without a function a
+// function afterwards, in both timeouts' cases: the job runs it, as in PHP.
+func TestRegisterThenAddFunction(t *testing.T) {
+	for _, timeouts := range [][2]int{{0, 0}, {0, 5000}, {3000, 0}} {
+		srv := gearmantest.NewServer(t)
+		w := newWorker(t, srv)
+		require.NoError(t, w.Register("f", timeouts[0]))
+		require.NoError(t, w.AddFunction("f", func(job *gearman.Job, ctx any) ([]byte, error) {
+			return append([]byte(ctx.(string)), job.Workload()...), nil
+		}, "ran:", timeouts[1]))
+		c := newClient(t, srv)
+		require.NoError(t, c.SetTimeout(20000))
+		res := make(chan string, 1)
+		go func() {
+			r, err := c.DoNormal("f", []byte("x"), "")
+			if err != nil {
+				res <- err.Error()
+				return
+			}
+			res <- string(r)
+		}()
+		require.NoError(t, w.Work(), "timeouts %v", timeouts)
+		require.Equal(t, "ran:x", <-res, "timeouts %v", timeouts)
+	}
+}
+
 func TestClosedWorker(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	w := newWorker(t, srv)
