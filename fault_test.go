@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -643,11 +644,43 @@ func TestFaultTwoServersWorkerFailover(t *testing.T) {
 
 // ---- 5. persistent queue across SIGKILL ----
 
+// fltPersistStall is how long TestFaultPersistentQueueSurvivesKill waits
+// without progress (a job acknowledged, or received) before it gives up.
+const fltPersistStall = 10 * time.Second
+
+// fltUntilStalled waits until done is closed (true) or count, read every
+// 200 ms, has not grown for stall (false): a deadline extended by progress.
+func fltUntilStalled(done <-chan struct{}, count func() int, stall time.Duration) bool {
+	seen, last := count(), time.Now()
+	for {
+		select {
+		case <-done:
+			return true
+		case <-time.After(200 * time.Millisecond):
+			if n := count(); n > seen {
+				seen, last = n, time.Now()
+			} else if time.Since(last) > stall {
+				return false
+			}
+		}
+	}
+}
+
 func TestFaultPersistentQueueSurvivesKill(t *testing.T) {
 	const n = 1000
 	db := filepath.Join(t.TempDir(), "queue.sqlite")
 	srv := gearmantest.NewServer(t, gearmantest.WithSQLiteQueue(db))
 	c := fltClient(t, srv.Addr())
+	// gearmand writes each background job to SQLite before it answers
+	// JOB_CREATED, a disk sync apiece: on a slow disk (overlay2 in a container)
+	// 1 000 take longer than any fixed wait. So the submit phase, like the
+	// drain phase below, waits while jobs keep being acknowledged (the created
+	// callback counts them) and gives up after fltPersistStall without one.
+	var acked atomic.Int64
+	require.NoError(t, c.SetCreatedCallback(func(*gearman.Task, any) error {
+		acked.Add(1)
+		return nil
+	}))
 	want := make(map[string]bool, n)
 	var tasks []*gearman.Task
 	for i := 0; i < n; i++ {
@@ -657,8 +690,27 @@ func TestFaultPersistentQueueSurvivesKill(t *testing.T) {
 		require.NoError(t, err)
 		tasks = append(tasks, task)
 	}
-	d, err := fltCallErr(t, 10*time.Second, "RunTasks (1000 background tasks)", c.RunTasks)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	ran := make(chan struct{})
+	var err error
+	go func() {
+		defer close(ran)
+		err = c.RunTasksContext(ctx)
+	}()
+	if !fltUntilStalled(ran, func() int { return int(acked.Load()) }, fltPersistStall) {
+		cancel() // RunTasksContext returns when its context ends
+		select {
+		case <-ran:
+		case <-time.After(5 * time.Second):
+		}
+		t.Fatalf("RunTasks (%d background tasks): stalled, no job acknowledged for %v; %d acknowledged in %v",
+			n, fltPersistStall, acked.Load(), time.Since(start))
+	}
+	d := time.Since(start)
 	require.NoError(t, err)
+	require.EqualValues(t, n, acked.Load(), "JOB_CREATED acknowledgements")
 	for _, task := range tasks {
 		require.Equal(t, gearman.Success, task.ReturnCode(), task.Unique())
 		require.NotEmpty(t, task.JobHandle(), task.Unique())
@@ -689,21 +741,13 @@ func TestFaultPersistentQueueSurvivesKill(t *testing.T) {
 	fltRun(t, w)
 	// gearmand deletes each job from SQLite as it hands it out, a disk sync
 	// apiece: on a slow disk 1 000 take longer than any fixed wait. The test
-	// waits while jobs keep arriving, and gives up after 10 s without one.
-	seen, lastProgress := 0, time.Now()
-	for done := false; !done; {
-		select {
-		case <-all:
-			done = true
-		case <-time.After(200 * time.Millisecond):
-			mu.Lock()
-			if len(got) > seen {
-				seen, lastProgress = len(got), time.Now()
-			}
-			mu.Unlock()
-			done = time.Since(lastProgress) > 10*time.Second
-		}
-	}
+	// waits while jobs keep arriving, and gives up after fltPersistStall
+	// without one (the assertion below then names the missing jobs).
+	fltUntilStalled(all, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got)
+	}, fltPersistStall)
 	mu.Lock()
 	defer mu.Unlock()
 	var missing []string
