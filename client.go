@@ -311,7 +311,9 @@ func addServerSpec(lib interface {
 
 // EnableExceptionHandler asks every server to forward WORK_EXCEPTION packets
 // to this client (PHP enableExceptionHandler). It talks to every server and
-// fails if one cannot be reached. Jobs do this by themselves when needed.
+// fails if one cannot be reached, naming it (CouldNotConnect), as PHP
+// throws. Jobs do this by themselves when needed, and AddServer and
+// AddServers never connect.
 func (c *Client) EnableExceptionHandler() error {
 	const op = "EnableExceptionHandler"
 	if err := c.acquire(context.Background(), op); err != nil {
@@ -319,6 +321,14 @@ func (c *Client) EnableExceptionHandler() error {
 	}
 	defer c.release()
 	c.repair()
+	// The libgearman object holds only the primary of several servers
+	// (failover.go), so the others are checked here, as PHP's addServer
+	// finds each one that is down.
+	if eps := c.multiServer(); eps != nil {
+		if msg := unreachable(eps); msg != "" {
+			return c.record(newError(op, CouldNotConnect, msg))
+		}
+	}
 	if !c.lib.enableExceptions() {
 		rc := NoServers
 		if c.hasServers() {

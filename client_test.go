@@ -462,6 +462,45 @@ func TestNoServer(t *testing.T) {
 	require.Contains(t, c.LastError(), "GEARMAN_COULD_NOT_CONNECT")
 }
 
+// TestEnableExceptionHandlerNamesDeadServer: with a dead server anywhere in
+// the list, EnableExceptionHandler fails and names it, as PHP throws; adding
+// the servers stays lenient, and the live server still serves jobs.
+func TestEnableExceptionHandlerNamesDeadServer(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	dead := gearmantest.NewServer(t)
+	dead.Stop()
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	for _, list := range []string{srv.Addr() + "," + dead.Addr(), dead.Addr() + "," + srv.Addr()} {
+		c, err := gearman.NewClient()
+		require.NoError(t, err)
+		require.NoError(t, c.AddServers(list), "adding servers never connects")
+		err = c.EnableExceptionHandler()
+		require.ErrorIs(t, err, gearman.CouldNotConnect, list)
+		require.Contains(t, err.Error(), dead.Addr(), list)
+		require.NotContains(t, err.Error(), srv.Addr(), list)
+		require.Contains(t, c.LastError(), dead.Addr())
+		require.Equal(t, gearman.CouldNotConnect, c.ReturnCode())
+		res, err := c.DoNormal("echo", []byte(list), "")
+		require.NoError(t, err, "the live server still serves")
+		require.Equal(t, list, string(res))
+		require.NoError(t, c.Close())
+
+		w, err := gearman.NewWorker()
+		require.NoError(t, err)
+		require.NoError(t, w.AddServers(list))
+		err = w.EnableExceptionHandler()
+		require.ErrorIs(t, err, gearman.CouldNotConnect, list)
+		require.Contains(t, err.Error(), dead.Addr(), list)
+		require.NoError(t, w.Close())
+	}
+
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.AddServers(srv.Addr()+","+srv.Addr()))
+	require.NoError(t, c.EnableExceptionHandler(), "every server answers")
+}
+
 func TestClosedClient(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	c := newClient(t, srv)

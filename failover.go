@@ -69,28 +69,53 @@ func endpoints(specs []serverSpec) []endpoint {
 // TCP connection. When none does, it returns them all, so that the caller's
 // next call fails with libgearman's own error rather than NoServers.
 func reachable(eps []endpoint) (up []endpoint, allUp bool) {
-	ok := make([]bool, len(eps))
+	up, down := probe(eps)
+	if len(up) == 0 {
+		return eps, false
+	}
+	return up, len(down) == 0
+}
+
+// probe tries a TCP connection to every endpoint at once, and splits them
+// into those that accepted it and those that did not, with the reason.
+func probe(eps []endpoint) (up []endpoint, down map[endpoint]error) {
+	errs := make([]error, len(eps))
 	var wg sync.WaitGroup
 	for i, ep := range eps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if conn, err := net.DialTimeout("tcp", ep.addr(), probeTimeout); err == nil {
+			conn, err := net.DialTimeout("tcp", ep.addr(), probeTimeout)
+			if err == nil {
 				conn.Close()
-				ok[i] = true
 			}
+			errs[i] = err
 		}()
 	}
 	wg.Wait()
+	down = make(map[endpoint]error)
 	for i, ep := range eps {
-		if ok[i] {
+		if errs[i] == nil {
 			up = append(up, ep)
+		} else {
+			down[ep] = errs[i]
 		}
 	}
-	if len(up) == 0 {
-		return eps, false
+	return up, down
+}
+
+// unreachable describes the servers among eps that do not accept a
+// connection now, in libgearman's words, or returns "" when all do.
+func unreachable(eps []endpoint) string {
+	_, down := probe(eps)
+	var msgs []string
+	for _, ep := range eps {
+		if err := down[ep]; err != nil {
+			msgs = append(msgs, "Connection to "+ep.addr()+" failed: "+err.Error())
+			delete(down, ep) // a server listed twice is named once
+		}
 	}
-	return up, len(up) == len(eps)
+	return strings.Join(msgs, "; ")
 }
 
 // failoverState is the client's view of its servers, guarded by the client's
