@@ -57,7 +57,16 @@ type taskRequest struct {
 	// sink receives the task's events and its end; nil for the binding's own
 	// blocking calls, whose result is read from taskLib and then released.
 	sink   taskEventSink
-	events uint32 // bit per taskEvent: events that reach sink
+	events eventMask // which events reach sink, read at each event
+}
+
+// eventMask is the set of task events (bit 1 << taskEvent) that have a Go
+// callback on a Client now. It lives in C memory, which the Client's tasks
+// read at every event: an event without a callback never crosses into Go,
+// and a callback set after AddTask is the one that fires.
+type eventMask interface {
+	set(bits uint32)
+	free()
 }
 
 // taskEventSink receives the client task events of one task added through

@@ -97,10 +97,22 @@ static gearman_return_t gm_record(gm_task *t, gearman_task_st *task, int ev) {
   return GEARMAN_SUCCESS;
 }
 
+unsigned *gm_events_new(void) { return calloc(1, sizeof(unsigned)); }
+
+// Set by Go from any thread, read here while run_tasks runs on another.
+void gm_events_set(unsigned *events, unsigned bits) {
+  __atomic_store_n(events, bits, __ATOMIC_RELEASE);
+}
+
+static bool gm_go_wants(const gm_task *t, int ev) {
+  return t->go_task != 0 && t->go_events != NULL &&
+         (__atomic_load_n(t->go_events, __ATOMIC_ACQUIRE) & (1u << ev));
+}
+
 static gearman_return_t gm_on_event(gearman_task_st *task, int ev) {
   gm_task *t = gearman_task_context(task);
   if (t == NULL) return GEARMAN_SUCCESS;
-  if (t->go_task != 0 && (t->go_events & (1u << ev))) {
+  if (gm_go_wants(t, ev)) {
     gm_waiter *parked = gm_wait_park();
     gearman_return_t rc = goTaskEvent(t->go_task, task, ev);
     gm_wait_unpark(parked);
@@ -158,9 +170,9 @@ gearman_client_st *gm_client_create(void) {
   // Finished tasks leave libgearman's list at once, which scans the whole
   // list for every packet it receives.
   gearman_client_add_options(client, GEARMAN_CLIENT_FREE_TASKS);
-  // The binding installs every hook once, for every task: which of them reach
-  // Go is decided per task by gm_task.go_events, fixed when the task is added
-  // (PHP's rule: the callbacks in force are those set before addTask).
+  // The binding installs every hook once, for every task: whether one reaches
+  // Go is decided at each event by the client's gm_events (PHP too looks the
+  // callback up when the event arrives).
   gearman_client_set_workload_fn(client, gm_on_workload);
   gearman_client_set_created_fn(client, gm_on_created);
   gearman_client_set_data_fn(client, gm_on_data);

@@ -49,14 +49,14 @@ typedef struct gm_buf {
 // gm_task is the context of every task the binding gives libgearman. The C
 // side records what each packet says, so that a blocking Do never has to cross
 // into Go per packet; a task added through AddTask* also carries the
-// cgo.Handle of its Go *Task and the set of Go callbacks in force when it was
-// added. libgearman frees it through gm_task_context_free.
+// cgo.Handle of its Go *Task and where to read which events have a Go
+// callback on its client. libgearman frees it through gm_task_context_free.
 typedef struct gm_task {
   gearman_task_st *task;    // NULL once libgearman freed it
   uint64_t *progress;       // the client's packet counter
   bool caller_frees;        // a blocking call reads the result after the task ends
   uintptr_t go_task;        // cgo.Handle of the Go task, 0 for none
-  unsigned go_events;       // bit (1 << gm_event): a Go callback is in force
+  const unsigned *go_events;  // the client's gm_events: read at each event
   int kind;                 // enum gm_task_kind
   bool accumulate;          // keep WORK_DATA chunks ahead of the final result
   bool finished;            // a terminal packet arrived
@@ -77,8 +77,14 @@ typedef struct gm_task_opts {
   bool accumulate;
   bool caller_frees;
   uintptr_t go_task;
-  unsigned go_events;
+  const unsigned *go_events;
 } gm_task_opts;
+
+// The events (bit 1 << gm_event) that have a Go callback on a client now. It
+// belongs to the Go Client, outlives each of its libgearman objects, and is
+// read at every event, so a callback set after AddTask is the one that fires.
+unsigned *gm_events_new(void);
+void gm_events_set(unsigned *events, unsigned bits);
 
 // Client side.
 gearman_client_st *gm_client_create(void);

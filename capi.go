@@ -123,6 +123,20 @@ func newClientLib() (clientLib, error) {
 	return &cClient{p: p, progress: C.gm_client_progress(p)}, nil
 }
 
+// cEvents is an eventMask: one unsigned in C memory.
+type cEvents struct{ p *C.unsigned }
+
+func newEventMask() (eventMask, error) {
+	p := C.gm_events_new()
+	if p == nil {
+		return nil, newError("NewClient", MemoryAllocationFailure, "allocating the callback set failed")
+	}
+	return cEvents{p}, nil
+}
+
+func (m cEvents) set(bits uint32) { C.gm_events_set(m.p, C.unsigned(bits)) }
+func (m cEvents) free()           { C.free(unsafe.Pointer(m.p)) }
+
 func (c *cClient) free() { C.gm_client_free(c.p); c.p, c.progress = nil, nil }
 
 func (c *cClient) addServer(host string, port int) ReturnCode {
@@ -161,7 +175,9 @@ func (c *cClient) submit(req taskRequest) (taskLib, ReturnCode) {
 	if req.sink != nil {
 		h = newHandle(req.sink)
 		opts.go_task = C.uintptr_t(h)
-		opts.go_events = C.unsigned(req.events)
+		if m, ok := req.events.(cEvents); ok {
+			opts.go_events = m.p
+		}
 	}
 	var rc C.gearman_return_t
 	t := C.gm_add_task(c.p, &opts, fn, u, w, n, &rc)

@@ -39,6 +39,7 @@ type Client struct {
 	doHandle string
 	doStatus JobStatus
 	tasks    taskQueue
+	events   eventMask // which of tasks.callbacks are set; nil once closed
 }
 
 // serverSpec is one AddServer or AddServers call, replayed when the client's
@@ -61,6 +62,11 @@ func NewClient() (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	events, err := newEventMask()
+	if err != nil {
+		lib.free()
+		return nil, err
+	}
 	return &Client{
 		log:     logSink{side: "client"},
 		turn:    newTurn(),
@@ -68,6 +74,7 @@ func NewClient() (*Client, error) {
 		timeout: -1,
 		options: ClientFreeTasks,
 		tasks:   taskQueue{inflight: make(map[*Task]struct{})},
+		events:  events,
 	}, nil
 }
 
@@ -88,6 +95,10 @@ func (c *Client) Close() error {
 		c.lib.free()
 		c.lib = nil
 	}
+	c.mu.Lock() // callback setters need no turn
+	c.events.free()
+	c.events = nil
+	c.mu.Unlock()
 	c.log.close()
 	c.turn.give()
 	return nil
@@ -106,8 +117,10 @@ func (c *Client) Clone() (*Client, error) {
 	c.mu.Lock()
 	n.servers = append([]serverSpec(nil), c.servers...)
 	n.timeout, n.options, n.context = c.timeout, c.options, c.context
-	n.tasks.callbacks = c.tasks.callbacks
 	c.mu.Unlock()
+	n.mu.Lock()
+	n.setCallbacksLocked(c.callbacks())
+	n.mu.Unlock()
 	n.log.logger.Store(c.log.logger.Load())
 	n.tls = c.tls
 	n.settle(n.lib)

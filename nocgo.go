@@ -6,6 +6,7 @@ package gearman
 // importing it builds everywhere, and every constructor says why it cannot work.
 
 func newClientLib() (clientLib, error) { return nil, errNoCgo("NewClient") }
+func newEventMask() (eventMask, error) { return nil, errNoCgo("NewClient") }
 func newWorkerLib() (workerLib, error) { return nil, errNoCgo("NewWorker") }
 
 // No libgearman is linked: Version and Linkage return "".

@@ -25,10 +25,9 @@ type TaskCallback func(task *Task, context any) error
 // AddTask* and AddTaskStatus create tasks, where PHP's new GearmanTask()
 // gives an inert object.
 type Task struct {
-	client    *Client
-	req       taskRequest
-	context   any
-	callbacks [eventCount]TaskCallback // those in force when it was added
+	client  *Client
+	req     taskRequest
+	context any
 
 	mu        sync.Mutex
 	lib       taskLib  // while libgearman holds the task
@@ -173,9 +172,13 @@ func (t *Task) SendData(data []byte) (int, error) { return t.SendWorkload(data) 
 // Deprecated: PHP's create() predates addTask.
 func (t *Task) Create() (*Task, error) { return t, nil }
 
-// taskEvent runs the callback in force for ev; libgearman calls it only for
-// events that have one.
+// taskEvent runs the client's callback for ev as it is now; C calls it only
+// for events that have one.
 func (t *Task) taskEvent(ev taskEvent, live liveTask) ReturnCode {
+	cb := t.client.callbacks()[ev]
+	if cb == nil {
+		return Success // cleared since C looked
+	}
 	t.mu.Lock()
 	t.jobHandle = live.jobHandle()
 	t.status = live.status()
@@ -183,7 +186,7 @@ func (t *Task) taskEvent(ev taskEvent, live liveTask) ReturnCode {
 	t.live = live
 	t.mu.Unlock()
 
-	err := callTaskCallback(t.callbacks[ev], t, t.context)
+	err := callTaskCallback(cb, t, t.context)
 
 	t.mu.Lock()
 	t.live = nil

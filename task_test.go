@@ -101,28 +101,58 @@ func TestCallbacksFireInPacketOrderWithPHPValues(t *testing.T) {
 	require.Equal(t, gearman.Success, c.ReturnCode())
 }
 
-func TestCallbacksBoundWhenTaskAdded(t *testing.T) {
+// TestCallbackLookedUpWhenEventArrives: the callback that runs is the one set
+// on the client when the event arrives, as in PHP, which looks it up then.
+func TestCallbackLookedUpWhenEventArrives(t *testing.T) {
 	srv := gearmantest.NewServer(t)
-	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo, "chatty": chatty})
 	c := newClient(t, srv)
 	var got []string
-	require.NoError(t, c.SetCompleteCallback(func(task *gearman.Task, _ any) error {
-		got = append(got, "A:"+string(task.Data()))
-		return nil
-	}))
+	record := func(tag string) gearman.TaskCallback {
+		return func(task *gearman.Task, _ any) error {
+			got = append(got, tag+":"+string(task.Data()))
+			return nil
+		}
+	}
+
+	// Replaced after AddTask, before RunTasks: the new one fires for both.
+	require.NoError(t, c.SetCompleteCallback(record("A")))
 	_, err := c.AddTask("echo", []byte("1"), nil, "")
 	require.NoError(t, err)
-	require.NoError(t, c.SetCompleteCallback(func(task *gearman.Task, _ any) error {
-		got = append(got, "B:"+string(task.Data()))
-		return nil
-	}))
+	require.NoError(t, c.SetCompleteCallback(record("B")))
 	_, err = c.AddTask("echo", []byte("2"), nil, "")
 	require.NoError(t, err)
-	require.NoError(t, c.ClearCallbacks())
-	_, err = c.AddTask("echo", []byte("3"), nil, "") // no callbacks at all
+	require.NoError(t, c.RunTasks())
+	require.ElementsMatch(t, []string{"B:1", "B:2"}, got)
+
+	// Replaced by a callback, between two events of the same job.
+	got = nil
+	require.NoError(t, c.SetDataCallback(func(task *gearman.Task, _ any) error {
+		got = append(got, "first:"+string(task.Data()))
+		return c.SetDataCallback(record("second"))
+	}))
+	_, err = c.AddTask("chatty", []byte("x"), nil, "")
 	require.NoError(t, err)
 	require.NoError(t, c.RunTasks())
-	require.ElementsMatch(t, []string{"A:1", "B:2"}, got)
+	require.Equal(t, []string{"first:chunk-1", "second:chunk-2", "B:final:x"}, got)
+
+	// Cleared after AddTask: nothing is called, and the task still finishes.
+	got = nil
+	task, err := c.AddTask("echo", []byte("3"), nil, "")
+	require.NoError(t, err)
+	require.NoError(t, c.ClearCallbacks())
+	require.NoError(t, c.RunTasks())
+	require.Empty(t, got)
+	require.Equal(t, "3", string(task.Data()))
+
+	// Set after AddTask for an event that had none then (PHP would skip it).
+	task, err = c.AddTask("echo", []byte("4"), nil, "")
+	require.NoError(t, err)
+	require.NoError(t, c.SetCreatedCallback(record("created")))
+	require.NoError(t, c.SetCompleteCallback(record("C")))
+	require.NoError(t, c.RunTasks())
+	require.Equal(t, []string{"created:", "C:4"}, got)
+	require.Equal(t, "4", string(task.Data()))
 }
 
 func TestPauseRedeliversTheSamePacket(t *testing.T) {

@@ -31,8 +31,13 @@ type taskQueue struct {
 }
 
 // AddTask adds a task for a job at normal priority, run by the next RunTasks
-// (PHP addTask). context is passed to the task's callbacks; the callbacks in
-// force are those set now, as in PHP. unique "" makes one up.
+// (PHP addTask). context is passed to the task's callbacks. The callback
+// that runs for an event is the one set on the client when the event arrives,
+// as in PHP, which looks it up then. unique "" makes one up.
+//
+// Unlike PHP, where a callback set after addTask runs only if its event had
+// one when the task was added (libgearman copies its hooks into the task), a
+// callback set later runs in every case.
 //
 // Unlike PHP, which passes the context to a callback only when addTask got
 // one, every callback receives it, nil if none was given.
@@ -100,12 +105,7 @@ func (c *Client) queueTask(op string, req taskRequest, context any) (*Task, erro
 	}
 	t := &Task{client: c, req: req, context: context}
 	c.mu.Lock()
-	t.callbacks = c.tasks.callbacks
-	for ev, cb := range t.callbacks {
-		if cb != nil {
-			t.req.events |= 1 << ev
-		}
-	}
+	t.req.events = c.events
 	t.req.sink = t
 	c.tasks.pending = append(c.tasks.pending, t)
 	c.ret = Success
@@ -433,17 +433,17 @@ func (c *Client) SetFailCallback(cb TaskCallback) error {
 // Deprecated: use SetDataCallback (PHP setClientCallback).
 func (c *Client) SetClientCallback(cb TaskCallback) error { return c.SetDataCallback(cb) }
 
-// ClearCallbacks removes every callback (PHP clearCallbacks). Tasks already
-// added keep theirs.
+// ClearCallbacks removes every callback (PHP clearCallbacks), for the tasks
+// already added too: a callback runs if it is set when its event arrives.
 //
-// Unlike PHP, which raises an error when the callbacks of such tasks fire,
-// they run as before.
+// Unlike PHP, which raises an error when an event of a task added before
+// arrives, such events are simply not reported.
 func (c *Client) ClearCallbacks() error {
 	if c.closed.Load() {
 		return closedError("ClearCallbacks")
 	}
 	c.mu.Lock()
-	c.tasks.callbacks = [eventCount]TaskCallback{}
+	c.setCallbacksLocked([eventCount]TaskCallback{})
 	c.mu.Unlock()
 	return nil
 }
@@ -456,7 +456,32 @@ func (c *Client) setCallback(op string, ev taskEvent, cb TaskCallback) error {
 		return c.record(newError(op, InvalidArgument, "nil callback; use ClearCallbacks to remove callbacks"))
 	}
 	c.mu.Lock()
-	c.tasks.callbacks[ev] = cb
+	all := c.tasks.callbacks
+	all[ev] = cb
+	c.setCallbacksLocked(all)
 	c.mu.Unlock()
 	return nil
+}
+
+// setCallbacksLocked replaces the client's callbacks, and tells the C side
+// which events now reach Go. c.mu is held.
+func (c *Client) setCallbacksLocked(all [eventCount]TaskCallback) {
+	c.tasks.callbacks = all
+	if c.events == nil {
+		return // closed
+	}
+	var bits uint32
+	for ev, cb := range all {
+		if cb != nil {
+			bits |= 1 << ev
+		}
+	}
+	c.events.set(bits)
+}
+
+// callbacks returns the callbacks set now.
+func (c *Client) callbacks() [eventCount]TaskCallback {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tasks.callbacks
 }
