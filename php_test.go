@@ -691,3 +691,33 @@ func TestPHPLastErrorIsLibgearmansText(t *testing.T) {
 	require.ErrorIs(t, w.Work(), gearman.CouldNotConnect)
 	require.Equal(t, samePID(php.WorkerError), samePID(w.LastError()))
 }
+
+// TestPHPHashKey compares Task.Unique for the key "#" with PHP's unique()
+// for the same workloads (addTask does no I/O in PHP: no server needed).
+func TestPHPHashKey(t *testing.T) {
+	php := requirePHP(t)
+	workloads := []string{"abc", "x", "hello world", strings.Repeat("q", 1000), "\x00\xff\x01binary"}
+	ctx, cancel := context.WithTimeout(context.Background(), phpClientLimit)
+	defer cancel()
+	script := `$c = new GearmanClient();
+foreach (array_slice($argv, 1) as $hex) {
+    echo $c->addTask("f", hex2bin($hex), null, "#")->unique(), "\n";
+}`
+	args := append(append([]string{}, phpArgs...), "-r", script, "--")
+	for _, w := range workloads {
+		args = append(args, hex.EncodeToString([]byte(w)))
+	}
+	out, err := exec.CommandContext(ctx, php, args...).Output()
+	require.NoError(t, err)
+	keys := strings.Fields(string(out))
+	require.Len(t, keys, len(workloads))
+
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	defer c.Close()
+	for i, w := range workloads {
+		task, err := c.AddTask("f", []byte(w), nil, "#")
+		require.NoError(t, err)
+		require.Equal(t, keys[i], task.Unique(), "workload %q", w)
+	}
+}

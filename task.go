@@ -55,7 +55,8 @@ func (t *Task) ReturnCode() ReturnCode {
 func (t *Task) FunctionName() string { return t.req.function }
 
 // Unique returns the task's unique key (PHP unique). A key libgearman would
-// have made up is made up when the task is added, so it is known at once.
+// have made up is made up when the task is added, so it is known at once:
+// for "" a UUID, for "#" the hash of the workload that libgearman sends.
 func (t *Task) Unique() string { return t.req.unique }
 
 // JobHandle returns the job handle, "" until the server created the job (PHP

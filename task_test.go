@@ -1,6 +1,7 @@
 package gearman_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,6 +154,33 @@ func TestCallbackLookedUpWhenEventArrives(t *testing.T) {
 	require.NoError(t, c.RunTasks())
 	require.Equal(t, []string{"created:", "C:4"}, got)
 	require.Equal(t, "4", string(task.Data()))
+}
+
+// TestHashKeyIsLibgearmans: for the key "#", Task.Unique returns at once the
+// key libgearman makes up (a hash of the workload), the one a blocking
+// DoNormal with "#" sends, and the worker sees it.
+func TestHashKeyIsLibgearmans(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{
+		"unique": func(job *gearman.Job, _ any) ([]byte, error) { return []byte(job.Unique()), nil },
+	})
+	c := newClient(t, srv)
+	workloads := [][]byte{allBytes(), bytes.Repeat([]byte("0123456789abcdef"), 4096)}
+	for n := 1; n <= 9; n++ { // every tail length of the hash's 4-byte blocks
+		workloads = append(workloads, []byte("abcdefghi"[:n]))
+	}
+	for _, workload := range workloads {
+		libKey, err := c.DoNormal("unique", workload, "#")
+		require.NoError(t, err)
+		require.Regexp(t, `^[0-9]{1,10}$`, string(libKey))
+
+		task, err := c.AddTask("unique", workload, nil, "#")
+		require.NoError(t, err)
+		require.Equal(t, string(libKey), task.Unique(), "before RunTasks, %d bytes", len(workload))
+		require.NoError(t, c.RunTasks())
+		require.Equal(t, string(libKey), string(task.Data()), "the key the worker saw")
+		require.Equal(t, string(libKey), task.Unique())
+	}
 }
 
 func TestPauseRedeliversTheSamePacket(t *testing.T) {

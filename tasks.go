@@ -88,8 +88,12 @@ func (c *Client) addTask(op string, kind taskKind, priority JobPriority, functio
 	if err := validateJob(op, function, workload, unique); err != nil {
 		return nil, c.record(err)
 	}
-	if unique == "" {
-		unique = newUUID() // so that Task.Unique is known before the task runs, as in PHP
+	// Task.Unique is known before the task runs, as in PHP.
+	switch unique {
+	case "":
+		unique = newUUID()
+	case "#":
+		unique = workloadHashKey(workload)
 	}
 	return c.queueTask(op, taskRequest{
 		kind: kind, priority: priority, function: function, unique: unique,
