@@ -21,7 +21,8 @@ endif
 
 help:
 	@echo 'make demo      install what is missing, then run the reverse worker and client'
-	@echo '               (examples/reverse) against a throwaway gearmand on 127.0.0.1'
+	@echo '               (examples/reverse) against a throwaway gearmand on 127.0.0.1,'
+	@echo '               driven by examples/reverse/demo (DEMO_DELAY=0s skips the pauses)'
 	@echo 'make test      install what is missing, then gofmt, go vet, staticcheck,'
 	@echo '               CGO_ENABLED=0 go build, go test -race, go test with cgocheck2'
 	@echo 'make lint      gofmt, go vet, staticcheck only'
