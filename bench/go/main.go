@@ -256,15 +256,6 @@ func runClient(host string, port int, scenario string, n, size int) error {
 	return nil
 }
 
-// cpuSec returns the user+system CPU time of the process so far.
-func cpuSec() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 func doOne(c *gearman.Client, payload []byte) error {
 	res, err := c.DoNormal(function, payload, "")
 	if err != nil {
