@@ -392,7 +392,7 @@ func (c *Client) Ping(workload []byte) error { return c.PingContext(context.Back
 func (c *Client) PingContext(ctx context.Context, workload []byte) error {
 	const op = "Ping"
 	if len(workload) == 0 {
-		return c.record(newError(op, InvalidArgument, "empty workload"))
+		return c.record(newError(op, InvalidArgument, "empty data: libgearman refuses an empty echo"))
 	}
 	if err := c.acquire(ctx, op); err != nil {
 		return err
@@ -606,7 +606,7 @@ func (c *Client) status(ctx context.Context, op string, kind taskKind, key strin
 // can be cut into slices: between two slices the context, Close and the
 // user's timeout are checked.
 func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobPriority, function string, workload []byte, unique string) ([]byte, string, error) {
-	if err := validateJob(op, function, workload, unique); err != nil {
+	if err := validateJob(op, function, unique); err != nil {
 		return nil, "", c.record(err)
 	}
 	if err := c.acquire(ctx, op); err != nil {

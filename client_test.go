@@ -347,7 +347,6 @@ func TestInvalidArguments(t *testing.T) {
 	c := newClient(t, srv)
 	cases := map[string]func() error{
 		"empty function": func() error { _, err := c.DoNormal("", []byte("x"), ""); return err },
-		"empty workload": func() error { _, err := c.DoNormal("f", nil, ""); return err },
 		"65-byte unique": func() error { _, err := c.DoNormal("f", []byte("x"), strings.Repeat("u", 65)); return err },
 		"NUL in name":    func() error { _, err := c.DoBackground("a\x00b", []byte("x"), ""); return err },
 		"513-byte name":  func() error { _, err := c.DoLow(strings.Repeat("f", 513), []byte("x"), ""); return err },

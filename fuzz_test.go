@@ -80,7 +80,7 @@ func roundTripSeeds() []struct {
 		sel      byte
 	}{
 		{[]byte("hello"), "", 0},
-		{nil, "", 0},             // empty workload: rejected
+		{nil, "", 0},             // empty workload
 		{[]byte{0}, "", 1},       // one NUL byte
 		{all, "", 2},             // every byte value
 		{[]byte("x"), "\x00", 3}, // NUL in the unique key: rejected
@@ -94,8 +94,8 @@ func roundTripSeeds() []struct {
 // FuzzWorkloadRoundTrip sends each workload through an echo worker on a real
 // gearmand and requires it back byte for byte, with the unique key the
 // worker saw equal to the one given. sel picks the call: DoNormal, DoHigh,
-// DoLow, or AddTask, AddTaskHigh, AddTaskLow followed by RunTasks. An empty
-// workload, or a unique key longer than 64 bytes or holding a NUL, must be
+// DoLow, or AddTask, AddTaskHigh, AddTaskLow followed by RunTasks. A unique
+// key longer than 64 bytes or holding a NUL must be
 // refused with InvalidArgument before any job reaches the server; a 64-byte
 // key may be. One gearmand, one echo worker and one client serve all inputs.
 func FuzzWorkloadRoundTrip(f *testing.F) {
@@ -120,7 +120,7 @@ func FuzzWorkloadRoundTrip(f *testing.F) {
 		if len(workload) > fuzzMaxWorkload {
 			t.Skip("workload larger than 1 MiB")
 		}
-		rejected := len(workload) == 0 || fuzzUniqueRejected(unique)
+		rejected := fuzzUniqueRejected(unique)
 		// libgearman and gearmand 1.1.20 keep a unique key NUL-terminated
 		// in 64 bytes: refusing a 64-byte key is as good as carrying it
 		// intact. Cutting it to 63 bytes (two keys become one job) is not.
@@ -267,7 +267,7 @@ func fuzzClientArguments(t *testing.T, function, unique, handle string, workload
 	call := func(what string, fn func()) { hung = true; bounded(t, what, fn); hung = false }
 
 	// A job: function, workload, unique key.
-	jobBad := !fuzzValidName(function) || len(workload) == 0 || fuzzUniqueRejected(unique)
+	jobBad := !fuzzValidName(function) || fuzzUniqueRejected(unique)
 	job := succeeds()
 	switch {
 	case jobBad:

@@ -165,7 +165,7 @@ func TestHashKeyIsLibgearmans(t *testing.T) {
 		"unique": func(job *gearman.Job, _ any) ([]byte, error) { return []byte(job.Unique()), nil },
 	})
 	c := newClient(t, srv)
-	workloads := [][]byte{allBytes(), bytes.Repeat([]byte("0123456789abcdef"), 4096)}
+	workloads := [][]byte{nil, allBytes(), bytes.Repeat([]byte("0123456789abcdef"), 4096)}
 	for n := 1; n <= 9; n++ { // every tail length of the hash's 4-byte blocks
 		workloads = append(workloads, []byte("abcdefghi"[:n]))
 	}

@@ -85,7 +85,7 @@ func (c *Client) AddTaskStatus(jobHandle string, context any) (*Task, error) {
 }
 
 func (c *Client) addTask(op string, kind taskKind, priority JobPriority, function string, workload []byte, context any, unique string) (*Task, error) {
-	if err := validateJob(op, function, workload, unique); err != nil {
+	if err := validateJob(op, function, unique); err != nil {
 		return nil, c.record(err)
 	}
 	// Task.Unique is known before the task runs, as in PHP.

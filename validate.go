@@ -7,13 +7,11 @@ import (
 
 // validateJob checks a job's arguments before anything reaches libgearman, so
 // that each mistake gets a clear InvalidArgument error. PHP truncates names at
-// a NUL byte; a Go string may hold one, so it is refused instead.
-func validateJob(op, function string, workload []byte, unique string) error {
+// a NUL byte; a Go string may hold one, so it is refused instead. A workload
+// may be empty: libgearman sends it as zero bytes when given NULL.
+func validateJob(op, function, unique string) error {
 	if err := validateFunctionName(op, function); err != nil {
 		return err
-	}
-	if len(workload) == 0 {
-		return newError(op, InvalidArgument, "invalid workload: empty")
 	}
 	// GEARMAN_UNIQUE_SIZE (64) counts the terminating NUL: a 64-byte key
 	// reaches the worker cut to 63 bytes, so it is refused here.

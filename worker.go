@@ -816,7 +816,7 @@ func (w *Worker) Ping(data []byte) error { return w.PingContext(contextBackgroun
 func (w *Worker) PingContext(ctx context.Context, data []byte) error {
 	const op = "Ping"
 	if len(data) == 0 {
-		return w.record(newError(op, InvalidArgument, "empty workload"))
+		return w.record(newError(op, InvalidArgument, "empty data: libgearman refuses an empty echo"))
 	}
 	if err := w.acquire(ctx, op); err != nil {
 		return err
