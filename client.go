@@ -23,8 +23,9 @@ type Client struct {
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
 	yield      yielder   // guarded by turn
-	log        logSink   // SetLogger's logger, installed in every lib
+	log        *logSink  // SetLogger's logger, installed in every lib
 	tls        *tlsFiles // SetSSL's files, given to every lib; nil: plaintext
+	own        *owned    // what Close, or GC without Close, frees
 
 	// mu guards the plain state below, readable from callbacks while a call
 	// holds the turn.
@@ -67,15 +68,17 @@ func NewClient() (*Client, error) {
 		lib.free()
 		return nil, err
 	}
-	return &Client{
-		log:     logSink{side: "client"},
+	c := &Client{
+		log:     &logSink{side: "client"},
 		turn:    newTurn(),
 		lib:     lib,
 		timeout: -1,
 		options: ClientFreeTasks,
 		tasks:   taskQueue{inflight: make(map[*Task]struct{})},
 		events:  events,
-	}, nil
+	}
+	c.own = own(c, c.log, events, lib) // lib is freed first
+	return c, nil
 }
 
 // Close frees the client (PHP __destruct). It is idempotent; every later call
@@ -83,23 +86,21 @@ func NewClient() (*Client, error) {
 // stops within a fraction of a second. Tasks not yet finished end with
 // ReturnCode LostConnection.
 //
-// Unlike PHP, where __destruct runs when the last reference goes, Close must
-// be called: Go's garbage collector does not free libgearman's memory.
+// A Client dropped without Close has its libgearman object and sockets
+// freed once the garbage collector finds it unreachable, as an os.File is
+// closed. Close frees them at once; a Client with tasks still in flight in
+// libgearman stays reachable until they end.
 func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
 	c.turn.wait()
 	c.abandonAll(LostConnection)
-	if c.lib != nil {
-		c.lib.free()
-		c.lib = nil
-	}
+	c.lib = nil
 	c.mu.Lock() // callback setters need no turn
-	c.events.free()
 	c.events = nil
 	c.mu.Unlock()
-	c.log.close()
+	c.own.freeAll()
 	c.turn.give()
 	return nil
 }
@@ -749,8 +750,9 @@ func (c *Client) rebuildIfBroken() {
 			return
 		}
 		if lib, err := newClientLib(); err == nil {
+			c.own.track(lib)
 			c.settle(lib)
-			c.lib.free()
+			c.own.free(c.lib)
 			c.lib = lib
 			c.exceptions = false
 			c.mu.Lock()

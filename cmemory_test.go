@@ -3,7 +3,12 @@
 package gearman
 
 import (
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,4 +123,64 @@ func connectedClient(t *testing.T, srv *gearmantest.Server) *Client {
 	t.Cleanup(func() { c.Close() })
 	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
 	return c
+}
+
+// TestForgottenObjectsFreedByGC drops 300 Clients and 100 Workers without
+// Close, each connected to gearmand, with a logger, callbacks or functions
+// set, and requires the process's descriptors and C memory in use to come
+// back to where they were once the garbage collector has run: a port of PHP
+// code that makes a client per call and never closes it leaks nothing.
+func TestForgottenObjectsFreedByGC(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: LevelCrazy}))
+	use := func() {
+		for i := range 300 {
+			c, err := NewClient()
+			require.NoError(t, err)
+			require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+			c.SetLogger(logger)
+			require.NoError(t, c.SetCompleteCallback(func(*Task, any) error { return nil }))
+			_, err = c.DoBackground("forgotten", []byte("x"), "")
+			require.NoError(t, err, "client %d", i)
+		}
+		for i := range 100 {
+			w, err := NewWorker()
+			require.NoError(t, err)
+			require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+			w.SetLogger(logger)
+			require.NoError(t, w.AddFunction("forgotten-fn", func(*Job, any) ([]byte, error) { return nil, nil }, nil, 0))
+			require.NoError(t, w.Register("forgotten-reg", 0))
+			require.NoError(t, w.Ping([]byte("x")), "worker %d", i)
+		}
+	}
+	// freed collects until the descriptors are back to fds, for up to a
+	// minute: cleanups run on their own goroutine after a GC cycle.
+	freed := func(fds int) bool {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			runtime.GC()
+			if openFDs(t) <= fds {
+				return true
+			}
+		}
+		return false
+	}
+	fds := openFDs(t)
+	use() // also warms up malloc's arenas and Go's threads
+	require.True(t, freed(fds), "descriptors: %d before, %d after GC", fds, openFDs(t))
+	heap := cHeapInUse()
+
+	use()
+	during := openFDs(t)
+	require.GreaterOrEqual(t, during-fds, 300+3*100, "each client holds a socket, each worker a socket and a pipe")
+	require.True(t, freed(fds), "descriptors: %d before, %d with the objects, %d after GC", fds, during, openFDs(t))
+	grown := cHeapInUse() - heap
+	t.Logf("descriptors %d, %d with the objects, %d after GC; C memory in use grew by %d bytes", fds, during, openFDs(t), grown)
+	require.Less(t, grown, 256<<10, "C memory in use after 400 objects were collected")
+}
+
+// openFDs counts the process's open file descriptors.
+func openFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(entries)
 }

@@ -163,6 +163,7 @@ func (c *Client) pickPrimary(force bool) (ok bool, lost []*Task) {
 	if err != nil {
 		return false, nil
 	}
+	c.own.track(lib)
 	c.settle(lib)
 	lib.addServer(primary.host, primary.port)
 
@@ -181,7 +182,7 @@ func (c *Client) pickPrimary(force bool) (ok bool, lost []*Task) {
 		}
 		lost = append(lost, t)
 	}
-	c.lib.free() // libgearman hands every task in flight back through taskFreed
+	c.own.free(c.lib) // libgearman hands every task in flight back through taskFreed
 	c.lib = lib
 	c.exceptions = false
 	c.broken = false

@@ -101,9 +101,10 @@ func (w *Worker) grabbingLib(op string) (workerLib, error) {
 	if err != nil {
 		return nil, w.record(err)
 	}
+	w.own.track(lib)
 	w.settle(lib)
 	if rc := w.configure(lib); rc != Success {
-		lib.free()
+		w.own.free(lib)
 		return nil, w.fail(op, rc)
 	}
 	w.grabLib = lib
@@ -114,7 +115,7 @@ func (w *Worker) grabbingLib(op string) (workerLib, error) {
 // held.
 func (w *Worker) dropGrabLib() {
 	if w.grabLib != nil {
-		w.grabLib.free()
+		w.own.free(w.grabLib)
 		w.grabLib, w.waitOnGrab = nil, false
 	}
 }

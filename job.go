@@ -64,7 +64,7 @@ func (j *Job) releaseLocked() {
 		j.lib = nil
 	}
 	if j.own != nil {
-		j.own.free()
+		j.worker.own.free(j.own)
 		j.own = nil
 	}
 }

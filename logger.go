@@ -73,8 +73,8 @@ func (s *logSink) install(setLog func(handle, Verbose)) {
 	setLog(s.h, v)
 }
 
-// close frees the handle, once the last libgearman object using it is gone.
-func (s *logSink) close() {
+// free frees the handle, once the last libgearman object using it is gone.
+func (s *logSink) free() {
 	if s.h != 0 {
 		deleteHandle(s.h)
 		s.h = 0

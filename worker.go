@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // WorkerFunc runs one job. Its result becomes WORK_COMPLETE. Returning a
@@ -65,14 +66,16 @@ type Worker struct {
 	batchCtx context.Context
 
 	yield yielder   // guarded by turn
-	log   logSink   // SetLogger's logger; guarded by turn, installed in every lib
+	log   *logSink  // SetLogger's logger; guarded by turn, installed in every lib
 	tls   *tlsFiles // SetSSL's files; guarded by turn, given to every lib
+	own   *owned    // what Close, or GC without Close, frees
 }
 
 // workerFunction is what libgearman's function context leads to, through a
-// cgo.Handle that lives as long as the libgearman worker.
+// cgo.Handle that lives as long as the libgearman worker. Its Worker is weak:
+// a handle held by C must not keep a dropped Worker reachable.
 type workerFunction struct {
-	worker  *Worker
+	worker  weak.Pointer[Worker]
 	name    string
 	mu      sync.Mutex // guards the fields below: AddFunction may replace them
 	fn      WorkerFunc
@@ -98,7 +101,7 @@ func (f *workerFunction) run(lib jobLib) ReturnCode {
 	} else {
 		rc = job.finish(nil, WorkFail)
 	}
-	if f.worker.batchOver() {
+	if w := f.worker.Value(); w == nil || w.batchOver() {
 		lib.endBatch()
 	}
 	return rc
@@ -123,8 +126,8 @@ func NewWorker() (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Worker{
-		log:        logSink{side: "worker"},
+	w := &Worker{
+		log:        &logSink{side: "worker"},
 		turn:       newTurn(),
 		quit:       make(chan struct{}),
 		batchCtx:   contextBackground,
@@ -134,15 +137,18 @@ func NewWorker() (*Worker, error) {
 		grabbed:    make(map[*Job]struct{}),
 		timeout:    -1,
 		options:    lib.options() &^ WorkerAllocated,
-	}, nil
+	}
+	w.own = own(w, w.log, lib) // lib is freed first
+	return w, nil
 }
 
 // Close frees the worker (PHP __destruct). It is idempotent; every later call
 // returns an error wrapping ErrClosed, and jobs taken with GrabJob become
 // invalid. A Work, Run or GrabJob in progress on another goroutine returns at once.
 //
-// Unlike PHP, where __destruct runs when the last reference goes, Close must
-// be called: Go's garbage collector does not free libgearman's memory.
+// A Worker dropped without Close has its libgearman objects and sockets
+// freed once the garbage collector finds it unreachable, as an os.File is
+// closed. Close frees them at once.
 func (w *Worker) Close() error {
 	if w.closed.Swap(true) {
 		return nil
@@ -153,11 +159,8 @@ func (w *Worker) Close() error {
 	w.stopWatchdog()
 	w.invalidateGrabbed()
 	w.dropGrabLib()
-	if w.lib != nil {
-		w.lib.free()
-		w.lib = nil
-	}
-	w.log.close()
+	w.lib = nil
+	w.own.freeAll()
 	w.turn.give()
 	return nil
 }
@@ -178,7 +181,7 @@ func (w *Worker) Clone() (*Worker, error) {
 	n.registered = maps.Clone(w.registered)
 	for name, f := range w.funcs {
 		f.mu.Lock()
-		n.funcs[name] = &workerFunction{worker: n, name: name, fn: f.fn, ctx: f.ctx, timeout: f.timeout}
+		n.funcs[name] = &workerFunction{worker: weak.Make(n), name: name, fn: f.fn, ctx: f.ctx, timeout: f.timeout}
 		f.mu.Unlock()
 	}
 	n.options, n.timeout, n.id = w.options, w.timeout, w.id
@@ -522,7 +525,7 @@ func (w *Worker) AddFunction(function string, fn WorkerFunc, context any, timeou
 	if w.redefine(function, timeout, func(f *workerFunction) { f.fn, f.ctx = fn, context }) {
 		return w.succeed(Success)
 	}
-	f := &workerFunction{worker: w, name: function, fn: fn, ctx: context, timeout: timeout}
+	f := &workerFunction{worker: weak.Make(w), name: function, fn: fn, ctx: context, timeout: timeout}
 	w.mu.Lock()
 	_, registered := w.registered[function]
 	if registered {
@@ -942,13 +945,14 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 func (w *Worker) release() {
 	if w.broken && w.lib != nil && !w.closed.Load() {
 		if lib, err := newWorkerLib(); err == nil {
+			w.own.track(lib)
 			w.settle(lib)
 			if w.configure(lib) == Success {
-				w.lib.free()
+				w.own.free(w.lib)
 				w.lib = lib
 				w.broken = false
 			} else {
-				lib.free()
+				w.own.free(lib)
 			}
 		}
 	}
