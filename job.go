@@ -310,7 +310,10 @@ func exceptionText(err error) []byte {
 }
 
 // panicError is a recovered panic of a WorkerFunc or TaskCallback.
-type panicError struct{ value any }
+type panicError struct {
+	value any
+	stack []byte // of the panicking goroutine, for the log
+}
 
 func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 

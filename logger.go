@@ -102,6 +102,26 @@ func (s *logSink) log(line string, v Verbose) {
 	l.LogAttrs(ctx, level, line, attrs...)
 }
 
+// jobFailed records at Warn that a worker function returned err or
+// panicked, where PHP's exception would have escaped work() for the
+// application to log. As in log, a panicking handler is dropped.
+func (s *logSink) jobFailed(function, handle string, err error) {
+	l := s.logger.Load()
+	ctx := context.Background()
+	if l == nil || !l.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	defer func() { _ = recover() }()
+	attrs := []slog.Attr{slog.String("side", s.side), slog.String("function", function),
+		slog.String("handle", handle), slog.String("error", err.Error())}
+	msg := "gearman: worker function failed"
+	if p, ok := err.(*panicError); ok {
+		msg = "gearman: worker function panicked"
+		attrs = append(attrs, slog.String("stack", string(p.stack)))
+	}
+	l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+}
+
 // isSliceTimeout spots the error line of a wait that timed out. The binding
 // waits in short slices (wait.go) and tells the caller about a real timeout
 // itself, as an error value; one line per slice would only be noise.
@@ -150,6 +170,10 @@ func (c *Client) SetLogger(l *slog.Logger) error {
 // (*Client).SetLogger does; the records' side attribute is "worker" (Go
 // only). The handler runs inside the worker call that produced the line and
 // must not call the Worker. SetLogger waits for a Work call in progress.
+//
+// Each error or panic of a worker function is logged too, at Warn, with the
+// attributes function, handle, error and, for a panic, stack: in PHP such an
+// exception escapes work() for the application to log.
 func (w *Worker) SetLogger(l *slog.Logger) error {
 	const op = "SetLogger"
 	if err := w.acquire(context.Background(), op); err != nil {

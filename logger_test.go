@@ -2,6 +2,7 @@ package gearman_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -184,3 +185,63 @@ func TestSetLoggerOnClosed(t *testing.T) {
 	require.NoError(t, w.Close())
 	require.ErrorIs(t, w.SetLogger(slog.Default()), gearman.ErrClosed)
 }
+
+// TestWorkerFunctionFailuresLogged: with a logger, every error and panic of a
+// worker function is logged at Warn, with the function, the job handle, the
+// error and, for a panic, the stack; where PHP's exception would escape
+// work() for the application to log.
+func TestWorkerFunctionFailuresLogged(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	h := &recordingHandler{level: slog.LevelWarn}
+	w, err := gearman.NewWorker()
+	require.NoError(t, err)
+	defer w.Close()
+	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+	require.NoError(t, w.SetLogger(slog.New(h)))
+	require.NoError(t, w.AddFunction("fails", func(*gearman.Job, any) ([]byte, error) {
+		return nil, errors.New("disk full")
+	}, nil, 0))
+	require.NoError(t, w.AddFunction("refuses", func(*gearman.Job, any) ([]byte, error) {
+		return nil, gearman.WorkFail
+	}, nil, 0))
+	require.NoError(t, w.AddFunction("panics", func(*gearman.Job, any) ([]byte, error) {
+		panicInWorkerFunction()
+		return nil, nil
+	}, nil, 0))
+	require.NoError(t, w.AddFunction("works", echo, nil, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+
+	c := newClient(t, srv)
+	handles := map[string]string{}
+	for _, fn := range []string{"fails", "refuses", "panics", "works"} {
+		task, err := c.AddTask(fn, []byte("x"), nil, "")
+		require.NoError(t, err)
+		require.NoError(t, c.RunTasks())
+		handles[fn] = task.JobHandle()
+	}
+	require.True(t, eventually(10*time.Second, func() bool { return len(h.records()) >= 3 }))
+	recs := h.records()
+	require.Len(t, recs, 3, "one record per failed job, none for the one that worked")
+	byFunction := map[string]map[string]string{}
+	for _, r := range recs {
+		require.Equal(t, slog.LevelWarn, r.Level)
+		a := attrs(r)
+		a["msg"] = r.Message
+		byFunction[a["function"]] = a
+	}
+	for fn, want := range map[string]string{"fails": "disk full", "refuses": "GEARMAN_WORK_FAIL", "panics": "panic: worker function blew up"} {
+		a := byFunction[fn]
+		require.NotNil(t, a, "no record for %s: %v", fn, recs)
+		require.Equal(t, "worker", a["side"])
+		require.Equal(t, handles[fn], a["handle"], fn)
+		require.Contains(t, a["error"], want, fn)
+	}
+	require.Equal(t, "gearman: worker function panicked", byFunction["panics"]["msg"])
+	require.Contains(t, byFunction["panics"]["stack"], "panicInWorkerFunction", "the stack of the panic")
+	require.Equal(t, "gearman: worker function failed", byFunction["fails"]["msg"])
+	require.Empty(t, byFunction["fails"]["stack"])
+}
+
+func panicInWorkerFunction() { panic("worker function blew up") }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"math"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,11 @@ func (f *workerFunction) run(lib jobLib) ReturnCode {
 	var rc ReturnCode
 	if fn, ctx, ok := f.current(); ok {
 		result, err := callWorkerFunc(fn, job, ctx)
+		if err != nil {
+			if w := f.worker.Value(); w != nil {
+				w.log.jobFailed(f.name, job.Handle(), err)
+			}
+		}
 		rc = job.finish(result, err)
 	} else {
 		rc = job.finish(nil, WorkFail)
@@ -110,7 +116,7 @@ func (f *workerFunction) run(lib jobLib) ReturnCode {
 func callWorkerFunc(fn WorkerFunc, job *Job, ctx any) (result []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &panicError{value: r}
+			err = &panicError{value: r, stack: debug.Stack()}
 		}
 	}()
 	return fn(job, ctx)
@@ -509,7 +515,9 @@ func (f *workerFunction) retire() {
 //
 // Unlike PHP, where an exception thrown by the function propagates out of
 // work(), an error or a panic in fn ends the job with WORK_EXCEPTION and the
-// worker carries on (see WorkerFunc).
+// worker carries on (see WorkerFunc); with a logger set (SetLogger), it is
+// logged at Warn with the function's name, the job handle and, for a panic,
+// the stack.
 func (w *Worker) AddFunction(function string, fn WorkerFunc, context any, timeout int) error {
 	const op = "AddFunction"
 	if err := validateFunction(op, function, timeout); err != nil {
