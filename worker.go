@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -603,7 +604,7 @@ func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
 // WorkContext is Work with a context (Go only): it returns when ctx ends
 // while waiting for a job; a job already running finishes and its result is
 // sent first.
-func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, nil, false) }
+func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, "Work", nil, false) }
 
 // work is WorkContext. A non-nil by is the caller's watcher of ctx: Run
 // watches its context once for all its jobs, as watching costs a
@@ -611,8 +612,7 @@ func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, nil
 // batch, a wait without a limit runs jobs for up to yieldEvery in one call
 // into C (Run: Work's bookkeeping was most of what the binding added to each
 // job; bench/notes.md).
-func (w *Worker) work(ctx context.Context, by *watcher, batch bool) error {
-	const op = "Work"
+func (w *Worker) work(ctx context.Context, op string, by *watcher, batch bool) error {
 	if err := w.acquire(ctx, op); err != nil {
 		return err
 	}
@@ -854,7 +854,8 @@ func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
 
 // Run serves jobs until ctx ends (Go only), then returns nil: a job in
 // progress finishes and its result is sent first. Connection failures are
-// retried with a capped back-off; Run returns an error only for what retrying
+// retried with a capped back-off, jittered so that workers that lost the same
+// server do not reconnect in step; Run returns an error only for what retrying
 // cannot fix (no servers, no functions, Close). Jobs that follow each other
 // closely run in one call into libgearman of up to a few milliseconds, which
 // makes each cheaper than a Work call of its own.
@@ -863,7 +864,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer unwatch()
 	backoff := time.Duration(0)
 	for {
-		err := w.work(ctx, by, true)
+		err := w.work(ctx, "Run", by, true)
 		if ended(ctx) {
 			return nil
 		}
@@ -879,11 +880,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		case runFails:
 			return err
 		}
-		backoff = min(max(2*backoff, 50*time.Millisecond), maxBackoff)
+		backoff = min(max(2*backoff, minBackoff), maxBackoff)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(jittered(backoff)):
 		}
 	}
 }
@@ -926,8 +927,19 @@ var batchLength = yieldEvery
 // to keep the batch from taking one more job.
 func (w *Worker) batchOver() bool { return w.closed.Load() || ended(w.batchCtx) }
 
-// maxBackoff caps Run's wait between reconnection attempts.
-const maxBackoff = time.Second
+// Run's wait between reconnection attempts doubles from minBackoff up to
+// maxBackoff.
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+// jittered picks a wait between half of d and d at random ("equal jitter"):
+// workers that lost the same server spread their attempts over that range
+// instead of reconnecting together, and each still waits at least d/2.
+func jittered(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
+}
 
 // ---- plumbing ----
 

@@ -359,6 +359,18 @@ func TestRegisterThenAddFunction(t *testing.T) {
 	}
 }
 
+// TestRunErrorsNameRun: an error Run returns says Run, not Work.
+func TestRunErrorsNameRun(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	w := newWorker(t, srv)
+	err := w.Run(context.Background())
+	require.ErrorIs(t, err, gearman.NoRegisteredFunctions)
+	require.True(t, strings.HasPrefix(err.Error(), "gearman: Run: "), err.Error())
+	var e *gearman.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, "Run", e.Op)
+}
+
 func TestClosedWorker(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	w := newWorker(t, srv)
