@@ -61,7 +61,7 @@ type serverSpec struct {
 func NewClient() (*Client, error) {
 	lib, err := newClientLib()
 	if err != nil {
-		return nil, err
+		return nil, explainCreateFailure(err)
 	}
 	events, err := newEventMask()
 	if err != nil {

@@ -500,6 +500,36 @@ func TestEnableExceptionHandlerNamesDeadServer(t *testing.T) {
 	require.NoError(t, c.EnableExceptionHandler(), "every server answers")
 }
 
+// TestGearmanServersEnvironment: libgearman adds the servers of
+// GEARMAN_SERVERS to every Client and Worker it creates, so that neither
+// needs AddServer; a value it cannot use fails the constructors, naming it.
+func TestGearmanServersEnvironment(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	t.Setenv("GEARMAN_SERVERS", srv.Addr())
+	w, err := gearman.NewWorker()
+	require.NoError(t, err)
+	defer w.Close()
+	require.NoError(t, w.AddFunction("echo", echo, nil, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetTimeout(20000))
+	res, err := c.DoNormal("echo", []byte("from the environment"), "")
+	require.NoError(t, err)
+	require.Equal(t, "from the environment", string(res))
+
+	t.Setenv("GEARMAN_SERVERS", "no-such-host.invalid:4730")
+	_, err = gearman.NewClient()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `GEARMAN_SERVERS="no-such-host.invalid:4730"`)
+	_, err = gearman.NewWorker()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "GEARMAN_SERVERS")
+}
+
 func TestClosedClient(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	c := newClient(t, srv)

@@ -58,6 +58,16 @@
 // 63. Rather than send something other than what was asked, such arguments
 // are refused with an error matching InvalidArgument.
 //
+// # Job servers
+//
+// AddServer and AddServers add job servers. As in PHP, libgearman also reads
+// the environment variable GEARMAN_SERVERS ("host[:port],...", the list
+// AddServers takes) each time it creates a client or a worker, and adds those
+// servers before any other: with it set, a Client or Worker needs no
+// AddServer, and code that wants only its own servers unsets it. A value
+// libgearman cannot use (a host it cannot resolve) makes NewClient and
+// NewWorker fail, with an error that names the variable.
+//
 // A workload may be empty (nil or []byte{}): the worker gets zero bytes.
 // PHP refuses "" with GEARMAN_INVALID_ARGUMENT "invalid workload", only
 // because of how it hands the string to libgearman. Ping's data alone must
@@ -72,6 +82,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 )
 
@@ -131,6 +143,17 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("gearman: %s: %s", e.Op, e.Code)
 	}
 	return fmt.Sprintf("gearman: %s: %s: %s", e.Op, e.Code, e.Msg)
+}
+
+// explainCreateFailure adds to the error of a failed NewClient or NewWorker
+// the likely cause that libgearman does not say: GEARMAN_SERVERS, which it
+// adds at creation and fails on.
+func explainCreateFailure(err error) error {
+	var e *Error
+	if v, set := os.LookupEnv("GEARMAN_SERVERS"); set && errors.As(err, &e) && e.Code == MemoryAllocationFailure {
+		e.Msg += "; libgearman could not add the servers of GEARMAN_SERVERS=" + strconv.Quote(v)
+	}
+	return err
 }
 
 // phpErrorText is what LastError keeps of err: the message alone, as PHP's

@@ -131,7 +131,7 @@ func callWorkerFunc(fn WorkerFunc, job *Job, ctx any) (result []byte, err error)
 func NewWorker() (*Worker, error) {
 	lib, err := newWorkerLib()
 	if err != nil {
-		return nil, err
+		return nil, explainCreateFailure(err)
 	}
 	w := &Worker{
 		log:        &logSink{side: "worker"},
