@@ -86,9 +86,10 @@ func NewClient() (*Client, error) {
 // stops within a fraction of a second. Tasks not yet finished end with
 // ReturnCode LostConnection.
 //
-// A Client dropped without Close has its libgearman object and sockets
-// freed once the garbage collector finds it unreachable, as an os.File is
-// closed. Close frees them at once; a Client with tasks still in flight in
+// Unlike PHP, where __destruct runs as the last reference goes, a Client
+// dropped without Close has its libgearman object and sockets freed only
+// once the garbage collector finds it unreachable, as an os.File is closed.
+// Close frees them at once; a Client with tasks still in flight in
 // libgearman stays reachable until they end.
 func (c *Client) Close() error {
 	if c.closed.Swap(true) {

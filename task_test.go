@@ -414,7 +414,7 @@ func TestTaskInvalidArguments(t *testing.T) {
 	defer c.Close()
 	_, err = c.AddTask("", []byte("x"), nil, "")
 	require.ErrorIs(t, err, gearman.InvalidArgument)
-	_, err = c.AddTaskBackground("f", nil, nil, "")
+	_, err = c.AddTaskBackground("f", []byte("x"), nil, "u\x00")
 	require.ErrorIs(t, err, gearman.InvalidArgument)
 	_, err = c.AddTaskStatus("", nil)
 	require.ErrorIs(t, err, gearman.InvalidArgument)

@@ -153,9 +153,10 @@ func NewWorker() (*Worker, error) {
 // returns an error wrapping ErrClosed, and jobs taken with GrabJob become
 // invalid. A Work, Run or GrabJob in progress on another goroutine returns at once.
 //
-// A Worker dropped without Close has its libgearman objects and sockets
-// freed once the garbage collector finds it unreachable, as an os.File is
-// closed. Close frees them at once.
+// Unlike PHP, where __destruct runs as the last reference goes, a Worker
+// dropped without Close has its libgearman objects and sockets freed only
+// once the garbage collector finds it unreachable, as an os.File is closed.
+// Close frees them at once.
 func (w *Worker) Close() error {
 	if w.closed.Swap(true) {
 		return nil
