@@ -58,6 +58,15 @@
 // 63. Rather than send something other than what was asked, such arguments
 // are refused with an error matching InvalidArgument.
 //
+// A workload may be empty (nil or []byte{}): the worker gets zero bytes.
+// PHP refuses "" with GEARMAN_INVALID_ARGUMENT "invalid workload", only
+// because of how it hands the string to libgearman. Ping's data alone must
+// not be empty, as libgearman refuses an empty echo.
+//
+// The client enables WORK_EXCEPTION forwarding by itself before its first job
+// (PHP does it inside addServer, and throws if a server is down): without it
+// libgearman 1.1.20 waits forever for a job whose worker raised an exception.
+//
 // # Job servers
 //
 // AddServer and AddServers add job servers. As in PHP, libgearman also reads
@@ -67,15 +76,6 @@
 // AddServer, and code that wants only its own servers unsets it. A value
 // libgearman cannot use (a host it cannot resolve) makes NewClient and
 // NewWorker fail, with an error that names the variable.
-//
-// A workload may be empty (nil or []byte{}): the worker gets zero bytes.
-// PHP refuses "" with GEARMAN_INVALID_ARGUMENT "invalid workload", only
-// because of how it hands the string to libgearman. Ping's data alone must
-// not be empty, as libgearman refuses an empty echo.
-//
-// The client enables WORK_EXCEPTION forwarding by itself before its first job
-// (PHP does it inside addServer, and throws if a server is down): without it
-// libgearman 1.1.20 waits forever for a job whose worker raised an exception.
 package gearman
 
 import (
