@@ -1,3 +1,5 @@
+//go:build linux
+
 // C shims between libgearman and Go. See callbacks.h for the model.
 // dl_iterate_phdr and RTLD_DEFAULT (what the linked libgearman can do).
 #define _GNU_SOURCE

@@ -1,4 +1,4 @@
-//go:build cgo && !gearman_static
+//go:build cgo && linux && !gearman_static
 
 package gearman
 

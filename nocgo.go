@@ -1,9 +1,14 @@
-//go:build !cgo
+//go:build !cgo || !linux
 
 package gearman
 
-// Without cgo there is no libgearman: the package still compiles, so that code
-// importing it builds everywhere, and every constructor says why it cannot work.
+import "runtime"
+
+// Without cgo, or outside Linux, there is no libgearman: the package still
+// compiles, so that code importing it builds everywhere, and every
+// constructor says why it cannot work. Outside Linux the C files would not
+// work as they are: they interpose libc's socket calls the ELF way (README,
+// Platforms).
 
 func newClientLib() (clientLib, error) { return nil, errNoCgo("NewClient") }
 func newEventMask() (eventMask, error) { return nil, errNoCgo("NewClient") }
@@ -17,6 +22,9 @@ func libBugReport() string          { return "" }
 func libVerboseName(Verbose) string { return "" }
 
 func errNoCgo(op string) error {
+	if runtime.GOOS != "linux" {
+		return newError(op, NotConnected, "libgearman-go supports Linux only (this program was built for "+runtime.GOOS+"): it needs cgo and the system libgearman there")
+	}
 	return newError(op, NotConnected, "libgearman-go was built without cgo: it needs CGO_ENABLED=1, a C compiler and libgearman (Debian/Ubuntu: apt-get install libgearman-dev)")
 }
 

@@ -1,3 +1,5 @@
+//go:build linux
+
 // The large-payload fix: libgearman 1.1.20 pins SO_SNDBUF to 32 KiB on every
 // socket it opens (connection.cc, set_socket_options). That turns off the
 // kernel's send-buffer autotuning, and every full buffer then waits for a

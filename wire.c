@@ -1,3 +1,5 @@
+//go:build linux
+
 // Where libgearman's connections stand in their byte streams, and the poll()
 // that keeps a wait from ending in the middle of a packet.
 //
