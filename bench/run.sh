@@ -5,9 +5,10 @@
 #
 #   bash bench/run.sh                 run, print the tables, write docs/benchmarks.{md,svg}
 #   bash bench/run.sh report RAW...   only redo the tables and the docs from saved
-#                                     raw results (bench/results/*.tsv); for each
-#                                     scenario and implementation the last file
-#                                     that has it wins
+#                                     raw results (bench/results/*.tsv, which git
+#                                     ignores: docs/benchmarks.md keeps the figures);
+#                                     for each scenario and implementation the last
+#                                     file that has it wins
 #
 # Scenarios (100-byte payloads unless stated):
 #   W1  20 000 sequential DoNormal
@@ -18,15 +19,31 @@
 #   W2F, W4F  W2 and W4 for C only, with GEARMAN_CLIENT_FREE_TASKS (which the
 #       PHP extension and the Go binding always set). They run along with W2
 #       and W4 whenever C does, unless BENCH_FREE_TASKS_VARIANT=0.
+#   W1-1cpu  W1 with Go's default GOMAXPROCS (GOMAXPROCS unset for the Go client
+#       and worker, whatever BENCH_GOMAXPROCS or GOMAXPROCS say): pinned, each
+#       process may use one CPU, so Go runs with one P. C, Go (worker: Run), PHP.
+#   W1-1cpu-work  the same with the Go worker as a PHP-style loop of Work calls
+#       (gobench worker ... work); Go only, its ratio is to W1-1cpu's C.
+#   W6  20 000 DoNormal from 64 concurrent callers against 4 echo worker
+#       processes: Go, 64 goroutines that share ONE Client; C (the table's C
+#       column, "W6-C"), 64 threads with one gearman_client_st each. No PHP.
+#   W6-own  Go only: 64 goroutines with one Client each; its ratio is to W6's C.
+#       The report also prints W6's shared Client over W6-own.
 #
 # Environment:
 #   BENCH_SCALE=1       multiplies every N
 #   BENCH_RUNS=5        runs per scenario and implementation
-#   BENCH_ONLY=W1,W2    scenarios to run (default W1,W2,W3,W4,W5)
+#   BENCH_ONLY=W1,W2    scenarios to run (default W1,W2,W3,W4,W5,W1-1cpu,
+#                       W1-1cpu-work,W6,W6-own)
 #   BENCH_IMPLS=c,go    implementations to run (default c,go,php)
 #   BENCH_W5_N=20       N for W5 (default 200 x BENCH_SCALE; W5 costs ~0.6 s a job)
 #   BENCH_PIN=0         do not pin with taskset (default: gearmand and the worker on
 #                       CPU BENCH_CPU_SERVER=0, the client on CPU BENCH_CPU_CLIENT=1)
+#   BENCH_W6_PIN=split  how W6 and W6-own are pinned (with BENCH_PIN=1): "split"
+#                       (default) gearmand alone on BENCH_CPU_SERVER, the 4 workers
+#                       and the client on BENCH_CPU_CLIENT; "w1" as W1 (gearmand and
+#                       the workers on BENCH_CPU_SERVER, the client on
+#                       BENCH_CPU_CLIENT); "none" unpinned. bench/notes.md says why.
 #   BENCH_DOCS=0        do not write docs/benchmarks.md and docs/benchmarks.svg
 #   BENCH_WORKER=c      run every client against this worker (c, go or php) instead
 #                       of its own, to tell client costs from worker costs; such a
@@ -55,7 +72,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The command as typed, with the settings given in the environment.
 command_line() {
 	local v words=()
-	for v in BENCH_SCALE BENCH_RUNS BENCH_ONLY BENCH_IMPLS BENCH_W5_N BENCH_PIN BENCH_CPU_SERVER \
+	for v in BENCH_SCALE BENCH_RUNS BENCH_ONLY BENCH_IMPLS BENCH_W5_N BENCH_PIN BENCH_W6_PIN BENCH_CPU_SERVER \
 		BENCH_CPU_CLIENT BENCH_FREE_TASKS_VARIANT BENCH_WORKER BENCH_GOMAXPROCS LIBGEARMAN_GO_SNDBUF GEARBENCH_OWN_UNIQUE GEARMAND GOMAXPROCS; do
 		if [[ -n ${!v:-} ]]; then
 			words+=("$v=${!v}")
@@ -70,10 +87,11 @@ HOST=127.0.0.1
 GEARMAND=${GEARMAND:-/usr/sbin/gearmand}
 SCALE=${BENCH_SCALE:-1}
 RUNS=${BENCH_RUNS:-5}
-ONLY=${BENCH_ONLY:-W1,W2,W3,W4,W5}
+ONLY=${BENCH_ONLY:-W1,W2,W3,W4,W5,W1-1cpu,W1-1cpu-work,W6,W6-own}
 IMPLS=${BENCH_IMPLS:-c,go,php}
 W5_N=${BENCH_W5_N:-}
 PIN=${BENCH_PIN:-1}
+W6_PIN=${BENCH_W6_PIN:-split}
 CPU_SERVER=${BENCH_CPU_SERVER:-0}
 CPU_CLIENT=${BENCH_CPU_CLIENT:-1}
 FREE_TASKS_VARIANT=${BENCH_FREE_TASKS_VARIANT:-1}
@@ -88,7 +106,12 @@ fi
 
 ALL_IMPLS=(c go php)
 # Table rows: a scenario, or a scenario's drained rate (suffix d).
-ROWS=(W1 W2 W2F W3 W3d W4 W4d W4F W4Fd W5)
+ROWS=(W1 W2 W2F W3 W3d W4 W4d W4F W4Fd W5 W1-1cpu W1-1cpu-work W6 W6-own)
+# The scenarios a command line may name, and what each runs for.
+ALL_SCENARIOS=W1,W2,W2F,W3,W4,W4F,W5,W1-1cpu,W1-1cpu-work,W6,W6-own
+# W6's concurrent callers and worker processes (bench/go and bench/c have the
+# 64 built in).
+W6_WORKERS=4
 # Raw result columns (tab-separated, one line per run):
 RAW_HEADER="scenario	impl	run	n	size	jobs_per_sec	drained_per_sec	seconds	note	client_cpu_sec	worker_cpu_sec	gearmand_cpu_sec	load1	others_cpu_pct	steal_pct"
 
@@ -148,14 +171,54 @@ trap 'exit 143' TERM
 # ---- helpers ----
 
 # pin CPU CMD... replaces the current (sub)shell with CMD, on CPU unless
-# pinning is off. Only ever called in a subshell or a background job.
+# pinning is off or CPU is empty. Only ever called in a subshell or a
+# background job.
 pin() {
 	local cpu=$1
 	shift
-	if [[ $PIN == 1 ]]; then
+	if [[ $PIN == 1 && -n $cpu ]]; then
 		exec taskset -c "$cpu" "$@"
 	fi
 	exec "$@"
+}
+
+# cpu_for ROLE SCENARIO prints the CPU that gearmand, the worker or the client
+# (ROLE) runs on in SCENARIO, or nothing for unpinned.
+cpu_for() {
+	local role=$1 scen=$2
+	if [[ $scen == W6* ]]; then
+		case $W6_PIN in
+		none) return ;;
+		split) [[ $role == gearmand ]] && echo "$CPU_SERVER" || echo "$CPU_CLIENT" ;;
+		w1) [[ $role == client ]] && echo "$CPU_CLIENT" || echo "$CPU_SERVER" ;;
+		esac
+		return
+	fi
+	[[ $role == client ]] && echo "$CPU_CLIENT" || echo "$CPU_SERVER"
+}
+
+# run_impl SCENARIO IMPL: whether SCENARIO runs for IMPL.
+run_impl() {
+	case $1 in
+	W2F | W4F) [[ $2 == c ]] ;;
+	W6) [[ $2 != php ]] ;;
+	W6-own | W1-1cpu-work) [[ $2 == go ]] ;;
+	*) true ;;
+	esac
+}
+
+# base_scenario SCENARIO prints the scenario the client programs run for it.
+base_scenario() {
+	case $1 in
+	W1-1cpu | W1-1cpu-work) echo W1 ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# go_env SCENARIO sets GO_RUN_ENV to the env(1) command that the Go programs run
+# under: W1-1cpu* takes GOMAXPROCS away, so that Go picks its default.
+go_env() {
+	if [[ $1 == W1-1cpu* ]]; then GO_RUN_ENV=(env -u GOMAXPROCS); else GO_RUN_ENV=(env); fi
 }
 
 in_list() { # word comma-list
@@ -168,7 +231,7 @@ scaled() { # base -> max(1, round(base * SCALE))
 
 n_for() {
 	case $1 in
-	W1) scaled 20000 ;;
+	W1 | W1-1cpu | W1-1cpu-work | W6 | W6-own) scaled 20000 ;;
 	W2 | W2F | W3 | W4 | W4F) scaled 50000 ;;
 	W5) if [[ -n $W5_N ]]; then echo "$W5_N"; else scaled 200; fi ;;
 	esac
@@ -180,7 +243,8 @@ size_for() { if [[ $1 == W5 ]]; then echo 1048576; else echo 100; fi; }
 # (C runs W2 and W4 at a few hundred to a few thousand jobs/s, W5 at ~1.6).
 timeout_for() {
 	case $1 in
-	W1) echo $((30 + $2 / 1000)) ;;
+	W1 | W1-1cpu | W1-1cpu-work) echo $((30 + $2 / 1000)) ;;
+	W6 | W6-own) echo $((60 + $2 / 200)) ;;
 	W2 | W4) echo $((60 + $2 / 100)) ;;
 	W2F | W3 | W4F) echo $((60 + $2 / 500)) ;;
 	W5) echo $((60 + $2 * 3)) ;;
@@ -226,12 +290,13 @@ stat_ticks() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9; exit }' /proc/stat
 }
 
-# start_gearmand sets PORT and GPID.
+# start_gearmand SCENARIO sets PORT and GPID.
 start_gearmand() {
-	local try i
+	local try i cpu
+	cpu=$(cpu_for gearmand "$1")
 	for ((try = 0; try < 8; try++)); do
 		PORT=$(pick_port)
-		pin "$CPU_SERVER" "$GEARMAND" -t 2 -L "$HOST" -p "$PORT" -l "$TMP/gearmand-$PORT.log" \
+		pin "$cpu" "$GEARMAND" -t 2 -L "$HOST" -p "$PORT" -l "$TMP/gearmand-$PORT.log" \
 			>>"$TMP/gearmand.out" 2>&1 &
 		GPID=$!
 		track "$GPID"
@@ -245,25 +310,47 @@ start_gearmand() {
 	die "gearmand did not start; see $TMP/gearmand.out"
 }
 
-# start_worker IMPL sets WPID and waits until gearmand lists the worker.
-start_worker() {
-	local i workers
-	case $1 in
-	c) pin "$CPU_SERVER" "$TMP/gearbench" worker "$HOST" "$PORT" >>"$TMP/worker-c.log" 2>&1 & ;;
-	go) pin "$CPU_SERVER" "$TMP/gobench" worker "$HOST" "$PORT" >>"$TMP/worker-go.log" 2>&1 & ;;
-	php) pin "$CPU_SERVER" php "$ROOT/bench/php/worker.php" "$HOST" "$PORT" >>"$TMP/worker-php.log" 2>&1 & ;;
-	esac
-	WPID=$!
-	track "$WPID"
+# start_workers IMPL SCENARIO sets WPIDS and waits until gearmand lists the
+# workers: one, or W6_WORKERS for W6 and W6-own.
+start_workers() {
+	local impl=$1 scen=$2 i k count=1 mode=run workers cpu alive
+	[[ $scen == W6* ]] && count=$W6_WORKERS
+	[[ $scen == W1-1cpu-work ]] && mode=work
+	cpu=$(cpu_for worker "$scen")
+	go_env "$scen"
+	WPIDS=()
+	for ((k = 0; k < count; k++)); do
+		case $impl in
+		c) pin "$cpu" "$TMP/gearbench" worker "$HOST" "$PORT" >>"$TMP/worker-c.log" 2>&1 & ;;
+		go) pin "$cpu" "${GO_RUN_ENV[@]}" "$TMP/gobench" worker "$HOST" "$PORT" "$mode" >>"$TMP/worker-go.log" 2>&1 & ;;
+		php) pin "$cpu" php "$ROOT/bench/php/worker.php" "$HOST" "$PORT" >>"$TMP/worker-php.log" 2>&1 & ;;
+		esac
+		WPIDS+=("$!")
+		track "$!"
+	done
 	for ((i = 0; i < 200; i++)); do
-		kill -0 "$WPID" 2>/dev/null || break
+		alive=1
+		for k in "${WPIDS[@]}"; do kill -0 "$k" 2>/dev/null || alive=0; done
+		((alive)) || break
 		workers=$("$TMP/gobench" workers "$HOST" "$PORT" 2>/dev/null) || workers=""
-		[[ -n $workers && $workers -ge 1 ]] && return 0
+		[[ -n $workers && $workers -ge $count ]] && return 0
 		sleep 0.05
 	done
-	log "run.sh: the $1 worker did not register; its log:"
-	tail -5 "$TMP/worker-$1.log" >&2 || true
+	log "run.sh: the $impl worker(s) did not register; the log:"
+	tail -5 "$TMP/worker-$impl.log" >&2 || true
 	return 1
+}
+
+stop_workers() {
+	local p
+	for p in "${WPIDS[@]}"; do stop_pid "$p"; done
+}
+
+# workers_ticks prints the clock ticks of all of WPIDS.
+workers_ticks() {
+	local p t=0
+	for p in "${WPIDS[@]}"; do t=$((t + $(cpu_ticks "$p"))); done
+	echo "$t"
 }
 
 client_cmd() {
@@ -284,33 +371,34 @@ one_run() {
 	size=$(size_for "$scen")
 	tmo=$(timeout_for "$scen" "$n")
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	start_gearmand
-	if ! start_worker "${WORKER:-$impl}"; then
-		stop_pid "$WPID"
+	start_gearmand "$scen"
+	if ! start_workers "${WORKER:-$impl}" "$scen"; then
+		stop_workers
 		stop_pid "$GPID"
 		printf '%s\t%s\t%s\t%s\t%s\tFAIL\t\t\tworker did not start\t\t\t\t%s\n' \
 			"$scen" "$impl" "$run" "$n" "$size" "$load" >>"$RAW"
 		return
 	fi
 	client_cmd "$impl"
-	w0=$(cpu_ticks "$WPID")
+	go_env "$scen"
+	w0=$(workers_ticks)
 	g0=$(cpu_ticks "$GPID")
 	s0=$(stat_ticks)
 	t0=$(now)
-	(pin "$CPU_CLIENT" timeout -k 5 "$tmo" "${CLIENT[@]}" "$HOST" "$PORT" "$scen" "$n" "$size") \
+	(pin "$(cpu_for client "$scen")" "${GO_RUN_ENV[@]}" timeout -k 5 "$tmo" "${CLIENT[@]}" "$HOST" "$PORT" "$(base_scenario "$scen")" "$n" "$size") \
 		>"$TMP/client.out" 2>>"$TMP/client-$impl.log" &
 	cpid=$!
 	track "$cpid"
 	wait "$cpid" || rc=$?
 	untrack "$cpid"
 	t1=$(now)
-	w1=$(cpu_ticks "$WPID")
+	w1=$(workers_ticks)
 	g1=$(cpu_ticks "$GPID")
 	s1=$(stat_ticks)
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	wcpu=$(awk -v a="$w0" -v b="$w1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')
 	gcpu=$(awk -v a="$g0" -v b="$g1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')
-	stop_pid "$WPID"
+	stop_workers
 	stop_pid "$GPID"
 	out=$(cat "$TMP/client.out")
 	jobs=$(sed -n 's/.*jobs_per_sec=\([0-9.]*\).*/\1/p' <<<"$out")
@@ -333,7 +421,7 @@ one_run() {
 			"$scen" "$impl" "$run" "$n" "$size" "$secs" "$why" "$wcpu" "$gcpu" "$load" "$others" >>"$RAW"
 		return
 	fi
-	log "  $(printf '%-3s %-3s run %d/%d  N=%-6s %-58s %6ss  others %s%%' "$scen" "$impl" "$run" "$RUNS" "$n" "$out" "$secs" "${others%%$'\t'*}")"
+	log "  $(printf '%-12s %-3s run %d/%d  N=%-6s %-68s %6ss  others %s%%' "$scen" "$impl" "$run" "$RUNS" "$n" "$out" "$secs" "${others%%$'\t'*}")"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t%s\t%s\n' \
 		"$scen" "$impl" "$run" "$n" "$size" "$jobs" "$drained" "$secs" "$ccpu" "$wcpu" "$gcpu" "$load" "$others" >>"$RAW"
 }
@@ -358,6 +446,19 @@ machine_header() {
 	else
 		echo "# setup: unpinned; fresh gearmand per run"
 	fi
+	if in_list W6 "$ONLY" || in_list W6-own "$ONLY"; then
+		local how="unpinned"
+		if [[ $PIN == 1 ]]; then
+			case $W6_PIN in
+			split) how="gearmand pinned to CPU $CPU_SERVER, the $W6_WORKERS workers and the client to CPU $CPU_CLIENT" ;;
+			w1) how="gearmand and the $W6_WORKERS workers pinned to CPU $CPU_SERVER, the client to CPU $CPU_CLIENT" ;;
+			esac
+		fi
+		echo "# setup W6: 64 callers, $W6_WORKERS worker processes; $how"
+	fi
+	if in_list W1-1cpu "$ONLY" || in_list W1-1cpu-work "$ONLY"; then
+		echo "# setup W1-1cpu: as W1, the Go programs with GOMAXPROCS unset (the runtime's default)"
+	fi
 }
 
 # ---- report: tables, docs/benchmarks.md, docs/benchmarks.svg ----
@@ -376,6 +477,10 @@ row_label() { # ROW N -> label for the chart ("|" breaks lines)
 	W4F) echo "W4F submit|C only, FREE_TASKS|$k × 100 B" ;;
 	W4Fd) echo "W4F drained|C only, FREE_TASKS|$k × 100 B" ;;
 	W5) echo "W5|DoNormal 1 MiB|$k × 1 MiB" ;;
+	W1-1cpu) echo "W1 one CPU|Go worker: Run|$k × 100 B" ;;
+	W1-1cpu-work) echo "W1 one CPU|Go worker: Work loop|$k × 100 B" ;;
+	W6) echo "W6|64 callers, 1 Client|$k × 100 B" ;;
+	W6-own) echo "W6-own|64 callers, 64 Clients|$k × 100 B" ;;
 	esac
 }
 
@@ -391,6 +496,10 @@ row_text() { # ROW N -> label for the markdown tables
 	W4F) echo "W4F = W4 submit, C with FREE_TASKS ¹" ;;
 	W4Fd) echo "W4F … until drained ¹" ;;
 	W5) echo "W5 $2 × DoNormal (1 MiB)" ;;
+	W1-1cpu) echo "W1-1cpu = W1, Go's default GOMAXPROCS (1), Go worker Run ²" ;;
+	W1-1cpu-work) echo "W1-1cpu-work = W1-1cpu, Go worker a Work loop ²" ;;
+	W6) echo "W6 $2 × DoNormal from 64 callers, Go: one shared Client ³" ;;
+	W6-own) echo "W6-own = W6, Go: one Client per goroutine ³" ;;
 	esac
 }
 
@@ -400,6 +509,8 @@ ref_row() {
 	W2F) echo W2 ;;
 	W4F) echo W4 ;;
 	W4Fd) echo W4d ;;
+	W1-1cpu-work) echo W1-1cpu ;;
+	W6-own) echo W6 ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -505,12 +616,14 @@ report() {
 				chart_in+="$(row_label "$row" "$n")"$'\t'"$(impl_name "$impl")"$'\t'"$med"$'\t'"$lo"$'\t'"$hi"$'\n'
 			fi
 		done
-		# A C-only row is compared with the Go and PHP figures of its base row.
+		# A row of one implementation only is compared with the other
+		# implementations' figures of its base row.
 		ref=$(ref_row "$row")
 		if [[ $ref != "$row" ]]; then
-			for i in 1 2; do
+			for i in 0 1 2; do
+				[[ ${cells[i]} == "–" ]] || continue
 				meds[i]=$(awk -F'\t' -v r="$ref" -v im="${ALL_IMPLS[i]}" '$1 == r && $2 == im && $4 > 0 { print $6 }' <<<"$agg")
-				[[ ${cells[i]} == "–" && -n ${meds[i]} ]] && cells[i]="(see ${ref%d})"
+				[[ -n ${meds[i]} ]] && cells[i]="(see ${ref%d})"
 			done
 		fi
 		local ratios=()
@@ -524,6 +637,13 @@ report() {
 		done
 		md_table+="| $(row_text "$row" "$n") | ${cells[0]} | ${cells[1]} | ${cells[2]} | ${ratios[0]} | ${ratios[1]} |"$'\n'
 	done
+	# W6: the shared Client against one Client per goroutine (Go).
+	local shared own_med
+	shared=$(awk -F'\t' '$1 == "W6" && $2 == "go" && $4 > 0 { print $6 }' <<<"$agg")
+	own_med=$(awk -F'\t' '$1 == "W6-own" && $2 == "go" && $4 > 0 { print $6 }' <<<"$agg")
+	if [[ -n $shared && -n $own_med ]]; then
+		md_table+=$'\n'"W6, Go: one shared Client / one Client per goroutine (W6-own) = $(awk -v a="$shared" -v b="$own_med" 'BEGIN { printf "%.2f×", a / b }')"$'\n'
+	fi
 	cpu=$(cpu_table <<<"$data")
 
 	echo
@@ -570,6 +690,18 @@ $table
 extension always sets and the Go binding sets too; its ratios compare Go's
 and PHP's figures of the base scenario with it.
 
+² W1 with the Go client and worker left to Go's default GOMAXPROCS, which is 1
+as each process may use one CPU: what a Go program gets under taskset, a
+cpuset or a one-CPU container. The other rows give Go \`GOMAXPROCS=2\`.
+W1-1cpu-work serves with a PHP-style \`for { w.Work() }\` loop instead of
+\`Run\`; its ratios are to W1-1cpu's C and PHP.
+
+³ 64 concurrent callers, each doing its share of the jobs sequentially,
+against 4 echo worker processes. Go: 64 goroutines that share one
+\`*gearman.Client\` (W6), or have one each (W6-own, whose ratio is to W6's C).
+C ("W6-C"): 64 threads, each with its own \`gearman_client_st\`. PHP has no
+threads and does not run them.
+
 Time per job, medians over the runs (W3 and W4: until drained). CPU times are
 the client's own (getrusage over the timed part) and, from \`/proc\`, the
 worker's and gearmand's over the client's whole run. "Busy" is CPU time over
@@ -583,6 +715,7 @@ $cpu
 ## Machine
 
 $(grep -E '^# (nproc|cpu|kernel|libgearman|go|php|cc|setup):' "$latest" | sed 's/^# /- /')
+$(for f in "$@"; do grep -E '^# setup [^:]*:' "$f" | sed 's/^# /- /'; done | sort -u)
 $(for f in "$@"; do sed -n 's/^# binding: \(.*\)/- Go binding measured: \1/p' "$f"; done | sort -u)
 
 ## How it was run
@@ -590,7 +723,7 @@ $(for f in "$@"; do sed -n 's/^# binding: \(.*\)/- Go binding measured: \1/p' "$
 EOF
 	for f in "$@"; do
 		took=$(sed -n 's/^# took: //p' "$f")
-		echo "- \`$(sed -n 's/^# command: //p' "$f")\` — $(sed -n 's/^# date: //p' "$f"), raw results \`${f#"$ROOT"/}\`, scenarios $(awk -F'\t' '!/^#/ && NF >= 6 { print $1 }' "$f" | sort -u | paste -sd, -)${took:+, took $took}"
+		echo "- \`$(sed -n 's/^# command: //p' "$f")\` — $(sed -n 's/^# date: //p' "$f"), raw results \`${f#"$ROOT"/}\` (not committed; the last table has them), scenarios $(awk -F'\t' '!/^#/ && NF >= 6 { print $1 }' "$f" | sort -u | paste -sd, -)${took:+, took $took}"
 	done
 	cat <<'EOF'
 
@@ -600,6 +733,13 @@ EOF
   `work()` loop), both pinned with `taskset -c 0`; the client runs pinned on CPU 1
   under `timeout`. Each client does one untimed warm-up job first. The runs of
   the three implementations are interleaved.
+- W6 and W6-own start 4 worker processes and, by default, pin gearmand alone
+  to CPU 0 and the workers and the client to CPU 1 (`BENCH_W6_PIN`; the
+  "setup W6" line above says what the run did). Every caller (each thread,
+  each goroutine's Client) does its warm-up job before the clock starts. In
+  the time-per-job table, the worker's CPU is that of all 4, and the "busy"
+  columns are still worker+gearmand and client CPU over wall time, whichever
+  CPU they ran on.
 - W1: sequential DoNormal; W2: N AddTask, then one RunTasks (C: N
   `gearman_client_add_task`, one `gearman_client_run_tasks`, default options);
   W3: sequential DoBackground; W4: N AddTaskBackground, then one RunTasks;
@@ -655,7 +795,7 @@ for i in ${IMPLS//,/ }; do
 done
 SCENARIOS=()
 for s in ${ONLY//,/ }; do
-	in_list "$s" "W1,W2,W2F,W3,W4,W4F,W5" || die "unknown scenario $s in BENCH_ONLY"
+	in_list "$s" "$ALL_SCENARIOS" || die "unknown scenario $s in BENCH_ONLY"
 	in_list "$s" "$(IFS=,; echo "${SCENARIOS[*]}")" && continue
 	SCENARIOS+=("$s")
 	if [[ $FREE_TASKS_VARIANT == 1 && ($s == W2 || $s == W4) ]] && in_list c "$IMPLS" && ! in_list "${s}F" "$ONLY"; then
@@ -668,6 +808,7 @@ if [[ -n $WORKER ]]; then
 	DOCS=0 # the docs compare each implementation with its own worker
 fi
 [[ -x $GEARMAND ]] || die "no gearmand at $GEARMAND"
+in_list "$W6_PIN" "split,w1,none" || die "BENCH_W6_PIN must be split, w1 or none"
 if [[ $PIN == 1 ]]; then
 	command -v taskset >/dev/null || die "taskset is missing (BENCH_PIN=0 runs unpinned)"
 	(($(nproc) > CPU_CLIENT && $(nproc) > CPU_SERVER)) || die "need CPUs $CPU_SERVER and $CPU_CLIENT (BENCH_PIN=0 runs unpinned)"
@@ -704,9 +845,7 @@ started=$(now)
 for scen in "${SCENARIOS[@]}"; do
 	for ((run = 1; run <= RUNS; run++)); do
 		for impl in "${RUN_IMPLS[@]}"; do
-			if [[ $scen == W2F || $scen == W4F ]] && [[ $impl != c ]]; then
-				continue # C-only variants
-			fi
+			run_impl "$scen" "$impl" || continue # variants of some implementations only
 			one_run "$scen" "$impl" "$run"
 		done
 	done

@@ -24,7 +24,10 @@
 //       W5  N sequential gearman_client_do (use SIZE=1048576)
 //       W2F, W4F  W2 and W4 with GEARMAN_CLIENT_FREE_TASKS, which PHP's
 //           extension always sets and the Go binding sets too
-//       With GEARBENCH_OWN_UNIQUE=1 in the environment, W1, W3 and W5 pass
+//       W6  N gearman_client_do in all from 64 threads, each with its own
+//           gearman_client_st (connected by a warm-up job of its own before
+//           the clock starts) and doing its share sequentially
+//       With GEARBENCH_OWN_UNIQUE=1 in the environment, W1, W3, W5 and W6 pass
 //           their own unique key (pid and a counter) instead of NULL, so
 //           that libgearman does not ask libuuid for one per job; the Go
 //           binding does the same (uuid.go). Off by default: a plain C user
@@ -40,6 +43,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <libgearman-1.0/gearman.h>
@@ -221,14 +225,15 @@ static gearman_return_t on_fail(gearman_task_st *task) {
 }
 
 static bool g_own_unique;
-static char g_unique[64];
+static _Thread_local char g_unique[64];
 
 // own_unique gives the next job's unique key: NULL (libgearman makes one
-// through libuuid) unless GEARBENCH_OWN_UNIQUE is set.
+// through libuuid) unless GEARBENCH_OWN_UNIQUE is set. Safe in W6's threads.
 static const char *own_unique(void) {
-  static long counter;
+  static atomic_long counter;
   if (!g_own_unique) return NULL;
-  snprintf(g_unique, sizeof g_unique, "%ld-%ld", (long)getpid(), ++counter);
+  snprintf(g_unique, sizeof g_unique, "%ld-%ld", (long)getpid(),
+           atomic_fetch_add(&counter, 1) + 1);
   return g_unique;
 }
 
@@ -244,6 +249,58 @@ static void do_one(gearman_client_st *client, const char *payload, size_t size) 
   free(result);
 }
 
+// ---- W6: 64 threads, one client each ----
+
+enum { W6_THREADS = 64 };  // as bench/go's w6Goroutines
+
+typedef struct w6_thread {
+  pthread_t id;
+  gearman_client_st *client;
+  long share;
+} w6_thread;
+
+static const char *g_host;
+static int g_port;
+static pthread_barrier_t g_w6_ready, g_w6_go;
+
+static void *w6_run(void *arg) {
+  w6_thread *t = arg;
+  t->client = gearman_client_create(NULL);
+  if (t->client == NULL) die("gearman_client_create", "failed");
+  if (gearman_client_add_server(t->client, g_host, (in_port_t)g_port) != GEARMAN_SUCCESS) {
+    die("gearman_client_add_server", gearman_client_error(t->client));
+  }
+  do_one(t->client, g_payload, g_size < 100 ? g_size : 100);  // warm-up
+  pthread_barrier_wait(&g_w6_ready);
+  pthread_barrier_wait(&g_w6_go);
+  for (long i = 0; i < t->share; i++) do_one(t->client, g_payload, g_size);
+  return NULL;
+}
+
+// run_w6 runs W6 and returns its seconds; cpu0 gets the CPU time at its
+// start.
+static double run_w6(long n, double *cpu0) {
+  static w6_thread threads[W6_THREADS];
+  if (pthread_barrier_init(&g_w6_ready, NULL, W6_THREADS + 1) != 0 ||
+      pthread_barrier_init(&g_w6_go, NULL, W6_THREADS + 1) != 0) {
+    die("pthread_barrier_init", strerror(errno));
+  }
+  for (int i = 0; i < W6_THREADS; i++) {
+    threads[i].share = n / W6_THREADS + (i < n % W6_THREADS ? 1 : 0);
+    if (pthread_create(&threads[i].id, NULL, w6_run, &threads[i]) != 0) {
+      die("pthread_create", "failed");
+    }
+  }
+  pthread_barrier_wait(&g_w6_ready);  // every thread connected and warmed up
+  *cpu0 = cpu_sec();
+  double start = now_sec();
+  pthread_barrier_wait(&g_w6_go);
+  for (int i = 0; i < W6_THREADS; i++) pthread_join(threads[i].id, NULL);
+  double secs = now_sec() - start;
+  for (int i = 0; i < W6_THREADS; i++) gearman_client_free(threads[i].client);
+  return secs;
+}
+
 static int run_client(const char *host, int port, const char *scenario, long n,
                       size_t size) {
   char *payload = malloc(size ? size : 1);
@@ -251,6 +308,8 @@ static int run_client(const char *host, int port, const char *scenario, long n,
   memset(payload, 'x', size);
   g_payload = payload;
   g_size = size;
+  g_host = host;
+  g_port = port;
 
   gearman_client_st *client = gearman_client_create(NULL);
   if (client == NULL) die("gearman_client_create", "failed");
@@ -259,6 +318,15 @@ static int run_client(const char *host, int port, const char *scenario, long n,
   }
   const char *own = getenv("GEARBENCH_OWN_UNIQUE");
   g_own_unique = own != NULL && strcmp(own, "1") == 0;
+  if (strcmp(scenario, "W6") == 0) {
+    gearman_client_free(client);  // each thread has its own
+    double cpu0;
+    double secs = run_w6(n, &cpu0);
+    printf("jobs_per_sec=%.3f cpu_sec=%.3f\n", (double)n / secs, cpu_sec() - cpu0);
+    fflush(stdout);
+    free(payload);
+    return 0;
+  }
   // Warm-up, not timed: connects, and proves the worker answers.
   do_one(client, payload, size < 100 ? size : 100);
 

@@ -3,22 +3,28 @@
 // binding.
 //
 //	go build -o gobench ./bench/go
-//	gobench worker HOST PORT
+//	gobench worker HOST PORT [run|work]
 //	gobench client HOST PORT SCENARIO N SIZE
 //	gobench workers HOST PORT
 //
 // The worker registers "echo" with AddFunction (the result is the job's
-// workload) and serves with Run until SIGTERM or SIGINT. The client runs one
-// scenario and prints one line, jobs_per_sec=<float> [drained_per_sec=<float>]:
+// workload) and serves until SIGTERM or SIGINT: with Run (the default, "run"),
+// or with a PHP-style loop of Work calls ("work"), which a signal ends by
+// exiting the process. The client runs one scenario and prints one line,
+// jobs_per_sec=<float> [drained_per_sec=<float>]:
 //
 //	W1  N sequential DoNormal
 //	W2  N AddTask, then one RunTasks
 //	W3  N sequential DoBackground (submit rate), then the rate until drained
 //	W4  N AddTaskBackground, then one RunTasks (submit rate), then drained
 //	W5  N sequential DoNormal (use SIZE=1048576)
+//	W6  N DoNormal in all from 64 goroutines that share one Client, each
+//	    doing its share sequentially
+//	W6-own  the same with one Client per goroutine
 //
 // The line also carries cpu_sec=<float>: this process's user+system CPU time
-// over the timed part (up to "drained" where there is one).
+// over the timed part (up to "drained" where there is one), and procs=<int>:
+// the GOMAXPROCS it ran with.
 //
 // "Drained" polls the admin "status" command (package admin) until the echo
 // function's queue (total, running jobs included) is 0; its rate is
@@ -46,6 +52,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,9 +66,16 @@ const function = "echo"
 func main() {
 	args := os.Args[1:]
 	switch {
-	case len(args) == 3 && args[0] == "worker":
+	case (len(args) == 3 || len(args) == 4) && args[0] == "worker":
 		port := atoi(args[2])
-		if err := runWorker(args[1], port); err != nil {
+		mode := "run"
+		if len(args) == 4 {
+			mode = args[3]
+		}
+		if mode != "run" && mode != "work" {
+			usage()
+		}
+		if err := runWorker(args[1], port, mode); err != nil {
 			fatalf("worker: %v", err)
 		}
 	case len(args) == 3 && args[0] == "workers":
@@ -83,7 +98,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gobench worker HOST PORT\n       gobench client HOST PORT SCENARIO N SIZE\n       gobench workers HOST PORT")
+	fmt.Fprintln(os.Stderr, "usage: gobench worker HOST PORT [run|work]\n       gobench client HOST PORT SCENARIO N SIZE\n       gobench workers HOST PORT")
 	os.Exit(2)
 }
 
@@ -102,9 +117,9 @@ func atoi(s string) int {
 
 // ---- worker ----
 
-func runWorker(host string, port int) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+// runWorker serves echo jobs with Run (mode "run") or with a loop of Work
+// calls (mode "work", as a PHP worker does), until SIGTERM or SIGINT.
+func runWorker(host string, port int, mode string) error {
 	w, err := gearman.NewWorker()
 	if err != nil {
 		return err
@@ -113,17 +128,52 @@ func runWorker(host string, port int) error {
 	if err := w.AddServer(host, port); err != nil {
 		return err
 	}
-	jobs := 0
-	echo := func(job *gearman.Job, _ any) ([]byte, error) { jobs++; return job.Workload(), nil }
+	var jobs atomic.Int64
+	echo := func(job *gearman.Job, _ any) ([]byte, error) { jobs.Add(1); return job.Workload(), nil }
 	if err := w.AddFunction(function, echo, nil, 0); err != nil {
 		return err
 	}
 	stopProfile := startProfile("worker.pprof")
 	calls0 := runtime.NumCgoCall()
+	done := func() {
+		stopProfile()
+		report("worker", int(jobs.Load()), runtime.NumCgoCall()-calls0)
+	}
+	if mode == "work" {
+		return workLoop(w, done)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
 	err = w.Run(ctx)
-	stopProfile()
-	report("worker", jobs, runtime.NumCgoCall()-calls0)
+	done()
 	return err
+}
+
+// workLoop is PHP's worker loop, for { $w->work() }: one Work call per job,
+// with no context. A signal cannot end a Work call, so it ends the process
+// (after done), as it ends a PHP or C worker. Like those, the loop gives up
+// after 20 failed calls in a row.
+func workLoop(w *gearman.Worker, done func()) error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sig
+		done()
+		os.Exit(0)
+	}()
+	failures := 0
+	for {
+		err := w.Work()
+		if err == nil {
+			failures = 0
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "gobench worker: work: %v\n", err)
+		if failures++; failures >= 20 {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // startProfile starts a CPU profile into $GOBENCH_PROFILE/name, if set, and
@@ -166,6 +216,26 @@ func runClient(host string, port int, scenario string, n, size int) error {
 	// Warm-up, not timed: connects, and proves the worker answers.
 	if err := doOne(c, payload[:min(size, 100)]); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
+	}
+
+	// W6-own: the other clients, each warmed up (connected) before the clock
+	// starts.
+	var own []*gearman.Client
+	if scenario == "W6-own" {
+		own = make([]*gearman.Client, w6Goroutines)
+		own[0] = c
+		for i := 1; i < len(own); i++ {
+			if own[i], err = gearman.NewClient(); err != nil {
+				return err
+			}
+			defer own[i].Close()
+			if err := own[i].AddServer(host, port); err != nil {
+				return err
+			}
+			if err := doOne(own[i], payload); err != nil {
+				return fmt.Errorf("warm-up: %w", err)
+			}
+		}
 	}
 
 	stopProfile := startProfile("client-" + scenario + ".pprof")
@@ -236,6 +306,18 @@ func runClient(host string, port int, scenario string, n, size int) error {
 			return fmt.Errorf("created %d of %d", created, n)
 		}
 		drain = true
+	case "W6", "W6-own":
+		clients := own
+		if clients == nil {
+			clients = make([]*gearman.Client, w6Goroutines)
+			for i := range clients {
+				clients[i] = c
+			}
+		}
+		if err := concurrent(clients, n, payload); err != nil {
+			return err
+		}
+		end = time.Now()
 	default:
 		return fmt.Errorf("unknown scenario")
 	}
@@ -244,16 +326,54 @@ func runClient(host string, port int, scenario string, n, size int) error {
 	report("client "+scenario, n, runtime.NumCgoCall()-calls0)
 	rate := float64(n) / end.Sub(start).Seconds()
 	if !drain {
-		fmt.Printf("jobs_per_sec=%.3f cpu_sec=%.3f\n", rate, cpuSec()-cpu0)
+		fmt.Printf("jobs_per_sec=%.3f cpu_sec=%.3f procs=%d\n", rate, cpuSec()-cpu0, runtime.GOMAXPROCS(0))
 		return nil
 	}
 	drained, err := waitDrained(host, port)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("jobs_per_sec=%.3f drained_per_sec=%.3f cpu_sec=%.3f\n",
-		rate, float64(n)/drained.Sub(start).Seconds(), cpuSec()-cpu0)
+	fmt.Printf("jobs_per_sec=%.3f drained_per_sec=%.3f cpu_sec=%.3f procs=%d\n",
+		rate, float64(n)/drained.Sub(start).Seconds(), cpuSec()-cpu0, runtime.GOMAXPROCS(0))
 	return nil
+}
+
+// w6Goroutines is how many goroutines W6 and W6-own run at once (and how
+// many threads gearbench runs in W6).
+const w6Goroutines = 64
+
+// concurrent runs n DoNormal in all, from one goroutine per entry of clients
+// (which may all be the same Client), each doing its share sequentially. It
+// returns the first error, once every goroutine has stopped.
+func concurrent(clients []*gearman.Client, n int, payload []byte) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	g := len(clients)
+	for i, c := range clients {
+		share := n / g
+		if i < n%g {
+			share++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range share {
+				if err := doOne(c, payload); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 func doOne(c *gearman.Client, payload []byte) error {
