@@ -3,8 +3,6 @@ package gearman
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 )
 
 // Client submits jobs to Gearman job servers (PHP GearmanClient).
@@ -12,29 +10,16 @@ import (
 // A Client is safe for concurrent use; its calls are serialized, so
 // goroutines that need parallel jobs use one Client each. Close it when done.
 type Client struct {
-	// turn guards lib and everything that talks to the servers; waiting
-	// for it honours a context.
-	turn   *turn
-	closed atomic.Bool
+	core
 
 	// Guarded by turn.
 	lib        clientLib
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
-	yield      yielder   // guarded by turn
-	log        *logSink  // SetLogger's logger, installed in every lib
-	tls        *tlsFiles // SetSSL's files, given to every lib; nil: plaintext
-	own        *owned    // what Close, or GC without Close, frees
+	yield      yielder
 
-	// mu guards the plain state below, readable from callbacks while a call
-	// holds the turn.
-	mu       sync.Mutex
-	servers  []serverSpec
-	ret      ReturnCode
-	lastErr  string
-	errno    int
-	timeout  int
+	// Guarded by mu.
 	options  ClientOptions
 	context  any
 	doHandle string
@@ -69,10 +54,8 @@ func NewClient() (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		log:     &logSink{side: "client"},
-		turn:    newTurn(),
+		core:    newCore("client"),
 		lib:     lib,
-		timeout: -1,
 		options: ClientFreeTasks,
 		tasks:   taskQueue{inflight: make(map[*Task]struct{})},
 		events:  events,
@@ -137,11 +120,7 @@ func (c *Client) Clone() (*Client, error) {
 
 // ReturnCode returns the code of the last call that talked to libgearman
 // (PHP returnCode).
-func (c *Client) ReturnCode() ReturnCode {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ret
-}
+func (c *Client) ReturnCode() ReturnCode { return c.returnCode() }
 
 // LastError returns the message of the last failed call, "" if none failed
 // (PHP error).
@@ -156,18 +135,10 @@ func (c *Client) ReturnCode() ReturnCode {
 // Unlike PHP, it is not called Error, so that a *Client is not a Go error,
 // and it returns "" where PHP's error() returns false: when nothing failed
 // yet. The text is sticky the same way.
-func (c *Client) LastError() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lastErr
-}
+func (c *Client) LastError() string { return c.lastError() }
 
 // GetErrno returns the system errno of the last failed call (PHP getErrno).
-func (c *Client) GetErrno() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.errno
-}
+func (c *Client) GetErrno() int { return c.getErrno() }
 
 // Options returns the client options (PHP options).
 func (c *Client) Options() ClientOptions {
@@ -217,27 +188,12 @@ func (c *Client) RemoveOptions(o ClientOptions) error {
 }
 
 // Timeout returns the timeout in milliseconds, -1 for none (PHP timeout).
-func (c *Client) Timeout() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.timeout
-}
+func (c *Client) Timeout() int { return c.getTimeout() }
 
 // SetTimeout sets how long, in milliseconds, a call waits for the servers
 // without hearing from them (PHP setTimeout); -1 waits forever. 0 makes calls
 // give up at once; unlike with libgearman, the client stays usable afterwards.
-func (c *Client) SetTimeout(ms int) error {
-	if c.closed.Load() {
-		return closedError("SetTimeout")
-	}
-	if ms < -1 {
-		return c.record(newError("SetTimeout", InvalidArgument, "timeout must be -1 or more"))
-	}
-	c.mu.Lock()
-	c.timeout = ms
-	c.mu.Unlock()
-	return nil
-}
+func (c *Client) SetTimeout(ms int) error { return c.setTimeout(ms, nil) }
 
 // Context returns the value set with SetContext (PHP context).
 func (c *Client) Context() any {
@@ -307,9 +263,7 @@ func (c *Client) addServerSpec(op string, s serverSpec) error {
 	if rc := addServerSpec(c.lib, s); rc != Success {
 		return c.fail(op, rc)
 	}
-	c.mu.Lock()
-	c.servers = append(c.servers, s)
-	c.mu.Unlock()
+	c.addedServer(s)
 	c.fo.needProbe = true
 	return c.succeed(Success)
 }
@@ -720,11 +674,8 @@ func (c *Client) runJob(ctx context.Context, op string, req taskRequest) (taskLi
 // ---- plumbing ----
 
 func (c *Client) acquire(ctx context.Context, op string) error {
-	if c.closed.Load() {
-		return closedError(op)
-	}
-	if err := c.turn.take(ctx); err != nil {
-		return c.record(contextError(op, err))
+	if err := c.take(ctx, op); err != nil {
+		return err
 	}
 	if c.lib == nil {
 		c.turn.give()
@@ -777,59 +728,11 @@ func (c *Client) repair() {
 	}
 }
 
-// settle gives a new lib the settings libgearman keeps in the object: the
-// logger and TLS.
-func (c *Client) settle(lib clientLib) {
-	c.log.install(lib.setLog)
-	if c.tls != nil {
-		lib.setSSL(*c.tls)
-	}
-}
-
 // interrupted returns the error that ends a wait in slices, or nil to wait
-// on: the context ended, the client was closed, or the user's timeout passed
-// without progress. (runTask and RunTasks add their own clean-up to these.)
+// on. (runTask and RunTasks add their own clean-up to these.)
 func (c *Client) interrupted(ctx context.Context, op string, clock *idleClock) error {
-	switch {
-	case ctx.Err() != nil:
-		return c.record(contextError(op, ctx.Err()))
-	case c.closed.Load():
-		return closedError(op)
-	case clock.expired():
-		return c.fail(op, Timeout)
-	}
-	return nil
-}
-
-func (c *Client) hasServers() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.servers) > 0
+	return c.core.interrupted(ctx, op, clock, c.fail)
 }
 
 // fail records and returns the error of a libgearman call that returned rc.
-func (c *Client) fail(op string, rc ReturnCode) error {
-	e := newError(op, rc, libMessage(c.lib.errorText(), rc))
-	c.mu.Lock()
-	c.errno = c.lib.errno()
-	c.mu.Unlock()
-	return c.record(e)
-}
-
-// record remembers err for ReturnCode and LastError, and returns it.
-func (c *Client) record(err error) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lastErr = phpErrorText(err)
-	if e, ok := err.(*Error); ok {
-		c.ret = e.Code
-	}
-	return err
-}
-
-func (c *Client) succeed(rc ReturnCode) error {
-	c.mu.Lock()
-	c.ret = rc
-	c.mu.Unlock()
-	return nil
-}
+func (c *Client) fail(op string, rc ReturnCode) error { return c.failOn(c.lib, op, rc) }

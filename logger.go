@@ -161,8 +161,7 @@ func (c *Client) SetLogger(l *slog.Logger) error {
 		return err
 	}
 	defer c.release()
-	c.log.logger.Store(l)
-	c.log.install(c.lib.setLog)
+	c.setLogger(l, c.lib)
 	return c.succeed(Success)
 }
 
@@ -180,7 +179,6 @@ func (w *Worker) SetLogger(l *slog.Logger) error {
 		return err
 	}
 	defer w.release()
-	w.log.logger.Store(l)
-	w.log.install(w.lib.setLog)
+	w.setLogger(l, w.lib)
 	return w.succeed(Success)
 }

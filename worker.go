@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 	"weak"
 )
@@ -28,10 +27,10 @@ type WorkerFunc func(job *Job, context any) ([]byte, error)
 // A Worker is safe for concurrent use; its calls are serialized. Close it
 // when done.
 type Worker struct {
-	turn   *turn // guards lib and grabLib: one libgearman call at a time
-	closed atomic.Bool
-	quit   chan struct{} // closed by Close
-	lib    workerLib
+	core // its turn guards lib and grabLib
+
+	quit chan struct{} // closed by Close
+	lib  workerLib
 	// grabLib is GrabJob's own libgearman worker, separate from lib, as
 	// each one that hands out a job goes to that job (grab.go).
 	grabLib workerLib
@@ -41,15 +40,10 @@ type Worker struct {
 
 	broken bool // guarded by turn: a connection failed, rebuild lib
 
-	mu         sync.Mutex // guards the state below, readable from inside jobs
-	servers    []serverSpec
+	// Guarded by mu.
 	funcs      map[string]*workerFunction
 	registered map[string]int // Register without AddFunction: name -> timeout
 	grabbed    map[*Job]struct{}
-	ret        ReturnCode
-	lastErr    string
-	errno      int
-	timeout    int
 	options    WorkerOptions
 	id         string
 
@@ -67,10 +61,7 @@ type Worker struct {
 	// that holds it.
 	batchCtx context.Context
 
-	yield yielder   // guarded by turn
-	log   *logSink  // SetLogger's logger; guarded by turn, installed in every lib
-	tls   *tlsFiles // SetSSL's files; guarded by turn, given to every lib
-	own   *owned    // what Close, or GC without Close, frees
+	yield yielder // guarded by turn
 }
 
 // workerFunction is what libgearman's function context leads to, through a
@@ -134,15 +125,13 @@ func NewWorker() (*Worker, error) {
 		return nil, explainCreateFailure(err)
 	}
 	w := &Worker{
-		log:        &logSink{side: "worker"},
-		turn:       newTurn(),
+		core:       newCore("worker"),
 		quit:       make(chan struct{}),
 		batchCtx:   contextBackground,
 		lib:        lib,
 		funcs:      make(map[string]*workerFunction),
 		registered: make(map[string]int),
 		grabbed:    make(map[*Job]struct{}),
-		timeout:    -1,
 		options:    lib.options() &^ WorkerAllocated,
 	}
 	w.own = own(w, w.log, lib) // lib is freed first
@@ -250,11 +239,7 @@ func (w *Worker) configure(lib workerLib) ReturnCode {
 }
 
 // ReturnCode returns the code of the last call (PHP returnCode).
-func (w *Worker) ReturnCode() ReturnCode {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.ret
-}
+func (w *Worker) ReturnCode() ReturnCode { return w.returnCode() }
 
 // LastError returns the message of the last failed call, "" if none failed
 // (PHP error).
@@ -269,18 +254,10 @@ func (w *Worker) ReturnCode() ReturnCode {
 // Unlike PHP, it is not called Error, so that a *Worker is not a Go error,
 // and it returns "" where PHP's error() returns false: when nothing failed
 // yet.
-func (w *Worker) LastError() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.lastErr
-}
+func (w *Worker) LastError() string { return w.lastError() }
 
 // GetErrno returns the system errno of the last failed call (PHP getErrno).
-func (w *Worker) GetErrno() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.errno
-}
+func (w *Worker) GetErrno() int { return w.getErrno() }
 
 // Options returns the worker options (PHP options); a new worker has
 // WorkerPacketInit|WorkerGrabUniq|WorkerGrabAll, 644, as in PHP.
@@ -311,15 +288,6 @@ func (w *Worker) RemoveOptions(o WorkerOptions) error {
 	return w.changeOptions("RemoveOptions", func(lib workerLib) { lib.removeOptions(o) })
 }
 
-// settle gives a new lib the settings libgearman keeps in the object: the
-// logger and TLS.
-func (w *Worker) settle(lib workerLib) {
-	w.log.install(lib.setLog)
-	if w.tls != nil {
-		lib.setSSL(*w.tls)
-	}
-}
-
 func (w *Worker) changeOptions(op string, change func(workerLib)) error {
 	if err := w.acquire(context.Background(), op); err != nil {
 		return err
@@ -345,28 +313,16 @@ func (w *Worker) refreshOptions() {
 }
 
 // Timeout returns the timeout in milliseconds, -1 for none (PHP timeout).
-func (w *Worker) Timeout() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.timeout
-}
+func (w *Worker) Timeout() int { return w.getTimeout() }
 
 // SetTimeout sets how long, in milliseconds, Work waits for a job before it
 // returns Timeout (PHP setTimeout); -1 waits forever.
 func (w *Worker) SetTimeout(ms int) error {
-	if w.closed.Load() {
-		return closedError("SetTimeout")
-	}
-	if ms < -1 {
-		return w.record(newError("SetTimeout", InvalidArgument, "timeout must be -1 or more"))
-	}
-	w.mu.Lock()
-	w.timeout = ms
-	if ms >= 0 {
-		w.options |= WorkerTimeoutReturn
-	}
-	w.mu.Unlock()
-	return nil
+	return w.setTimeout(ms, func() {
+		if ms >= 0 {
+			w.options |= WorkerTimeoutReturn
+		}
+	})
 }
 
 // SetId sets the identifier the servers show for this worker (PHP setId).
@@ -424,9 +380,7 @@ func (w *Worker) addServerSpec(op string, s serverSpec) error {
 	if rc := addServerSpec(w.lib, s); rc != Success {
 		return w.fail(op, rc)
 	}
-	w.mu.Lock()
-	w.servers = append(w.servers, s)
-	w.mu.Unlock()
+	w.addedServer(s)
 	return w.succeed(Success)
 }
 
@@ -776,15 +730,7 @@ const workSliceMs = 2000
 // interrupted returns the error that ends a wait in slices, or nil to wait
 // on: the context ended, the worker was closed, or the user's timeout passed.
 func (w *Worker) interrupted(ctx context.Context, op string, clock *idleClock) error {
-	switch {
-	case ctx.Err() != nil:
-		return w.record(contextError(op, ctx.Err()))
-	case w.closed.Load():
-		return closedError(op)
-	case clock.expired():
-		return w.fail(op, Timeout)
-	}
-	return nil
+	return w.core.interrupted(ctx, op, clock, w.fail)
 }
 
 // Wait waits for activity on a non-blocking worker's connections (PHP wait).
@@ -947,11 +893,8 @@ func jittered(d time.Duration) time.Duration {
 var contextBackground = context.Background()
 
 func (w *Worker) acquire(ctx context.Context, op string) error {
-	if w.closed.Load() {
-		return closedError(op)
-	}
-	if err := w.turn.take(ctx); err != nil {
-		return w.record(contextError(op, err))
+	if err := w.take(ctx, op); err != nil {
+		return err
 	}
 	if w.lib == nil {
 		w.turn.give()
@@ -1019,28 +962,3 @@ func (w *Worker) fail(op string, rc ReturnCode) error {
 	return w.failOn(w.lib, op, rc)
 }
 
-// failOn records the failure of a call on lib, with lib's message.
-func (w *Worker) failOn(lib workerLib, op string, rc ReturnCode) error {
-	e := newError(op, rc, libMessage(lib.errorText(), rc))
-	w.mu.Lock()
-	w.errno = lib.errno()
-	w.mu.Unlock()
-	return w.record(e)
-}
-
-func (w *Worker) record(err error) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.lastErr = phpErrorText(err)
-	if e, ok := err.(*Error); ok {
-		w.ret = e.Code
-	}
-	return err
-}
-
-func (w *Worker) succeed(rc ReturnCode) error {
-	w.mu.Lock()
-	w.ret = rc
-	w.mu.Unlock()
-	return nil
-}
