@@ -515,3 +515,25 @@ func (j cJob) sendException(data []byte) ReturnCode {
 }
 
 func (j cJob) sendFail() ReturnCode { return j.send(C.GM_JOB_FAIL, nil, 0, 0) }
+
+// The enums shared with the C side, checked when the package compiles: each
+// line indexes an array of one element with the difference between a Go
+// constant and its C counterpart, which fails unless they are equal.
+var (
+	_ = [1]struct{}{}[eventWorkload-C.GM_EVENT_WORKLOAD]
+	_ = [1]struct{}{}[eventCreated-C.GM_EVENT_CREATED]
+	_ = [1]struct{}{}[eventData-C.GM_EVENT_DATA]
+	_ = [1]struct{}{}[eventWarning-C.GM_EVENT_WARNING]
+	_ = [1]struct{}{}[eventStatus-C.GM_EVENT_STATUS]
+	_ = [1]struct{}{}[eventComplete-C.GM_EVENT_COMPLETE]
+	_ = [1]struct{}{}[eventException-C.GM_EVENT_EXCEPTION]
+	_ = [1]struct{}{}[eventFail-C.GM_EVENT_FAIL]
+	_ = [1]struct{}{}[eventCount-C.GM_EVENT_COUNT]
+	_ = [1]struct{}{}[kindForeground-C.GM_KIND_FOREGROUND]
+	_ = [1]struct{}{}[kindBackground-C.GM_KIND_BACKGROUND]
+	_ = [1]struct{}{}[kindStatus-C.GM_KIND_STATUS]
+	_ = [1]struct{}{}[kindStatusUnique-C.GM_KIND_STATUS_UNIQUE]
+	_ = [1]struct{}{}[JobPriorityHigh-C.GEARMAN_JOB_PRIORITY_HIGH]
+	_ = [1]struct{}{}[JobPriorityNormal-C.GEARMAN_JOB_PRIORITY_NORMAL]
+	_ = [1]struct{}{}[JobPriorityLow-C.GEARMAN_JOB_PRIORITY_LOW]
+)
