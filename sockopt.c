@@ -3,7 +3,8 @@
 // The large-payload fix: libgearman 1.1.20 pins SO_SNDBUF to 32 KiB on every
 // socket it opens (connection.cc, set_socket_options). That turns off the
 // kernel's send-buffer autotuning, and every full buffer then waits for a
-// delayed ACK, about 40 ms: a 1 MiB job takes 0.6 s, 1.6 jobs/s. libgearman
+// delayed ACK: a 1 MiB job stalls for over half a second (bench/notes.md,
+// docs/benchmarks.md W5). libgearman
 // offers no way to change the size and never shows its sockets, so the
 // binding defines setsockopt itself. The dynamic linker resolves libgearman's
 // call to this definition; it ignores SO_SNDBUF when, and only when, the

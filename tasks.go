@@ -8,15 +8,15 @@ import (
 
 // taskWindow bounds the tasks one RunTasks hands libgearman at a time.
 // libgearman 1.1.20 scans its whole task list for every packet it receives,
-// so 50 000 tasks added at once cost O(n²) (about 640 jobs/s in C); a window
-// refilled as tasks finish keeps the pipeline full at O(window) a packet.
+// so 50 000 tasks added at once cost O(n²); a window refilled as tasks finish
+// keeps the pipeline full at O(window) a packet.
 const taskWindow = 256
 
 // taskRefillAt is how low the tasks in flight fall before the window is
 // filled again, all at once. A refill per finished task sent gearmand one
 // SUBMIT_JOB per wake-up; in bursts of half a window it reads them many to a
-// read, which took its CPU per W2 job from 67 to 57 µs and the client's from
-// 42 to 22 µs (W2 at 12 000 jobs/s instead of 10 500; bench/notes.md).
+// read, which lowered both its CPU and the client's per W2 job
+// (bench/notes.md).
 const taskRefillAt = taskWindow / 2
 
 // taskQueue is the client's task state, guarded by Client.mu.

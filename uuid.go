@@ -9,9 +9,9 @@ import (
 // from libgearman. Given none, libgearman asks libuuid for a time-based UUID,
 // and libuuid first tries the uuidd daemon: a socket, a connect to
 // /run/uuidd/request that fails where uuidd does not run, and a close, for
-// every job. That is 8 to 9 µs of CPU per job, a fifth of what a whole
-// sequential DoNormal costs the C client (bench/notes.md); a random UUID made
-// here costs about 0.1 µs. Server and worker see the same kind of key as
+// every job, a large part of what a whole sequential DoNormal costs the C
+// client (bench/notes.md); a random UUID made here costs next to nothing.
+// Server and worker see the same kind of key as
 // before: 36 lowercase hex digits and dashes, with 122 random bits so that
 // two clients never submit the same key by chance (gearmand would coalesce
 // their jobs).

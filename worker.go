@@ -724,7 +724,7 @@ func (w *Worker) interruptWaitLocked(why wake) {
 // timeout while it waits for the answer to GRAB_JOB, and a slice that ends
 // there makes the next call send another GRAB_JOB with the first answer still
 // on its way. With 1 ms slices such requests piled up under load until the
-// worker spent its time sending them (a soak fell from 1 250 to 130 jobs/s).
+// worker spent its time sending them.
 const workSliceMs = 2000
 
 // interrupted returns the error that ends a wait in slices, or nil to wait
