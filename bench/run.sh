@@ -841,12 +841,29 @@ RAW="$RESULTS_DIR/$(date -u +%Y%m%d-%H%M%S).tsv"
 log "scenarios ${SCENARIOS[*]}, implementations ${RUN_IMPLS[*]}, $RUNS run(s) each, scale $SCALE; raw results: ${RAW#"$ROOT"/}"
 started=$(now)
 # Runs interleave the implementations, so that a slow spell on the machine
-# does not land on one implementation only.
+# does not land on one implementation only; a companion scenario (W1-1cpu-work,
+# W6-own) is interleaved with its base (W1-1cpu, W6) when both run.
+companion() {
+	case $1 in
+	W1-1cpu) echo W1-1cpu-work ;;
+	W6) echo W6-own ;;
+	esac
+}
+SELECTED=$(IFS=,; echo "${SCENARIOS[*]}")
 for scen in "${SCENARIOS[@]}"; do
+	case $scen in
+	W1-1cpu-work) in_list W1-1cpu "$SELECTED" && continue ;;
+	W6-own) in_list W6 "$SELECTED" && continue ;;
+	esac
+	group=("$scen")
+	comp=$(companion "$scen")
+	[[ -n $comp ]] && in_list "$comp" "$SELECTED" && group+=("$comp")
 	for ((run = 1; run <= RUNS; run++)); do
-		for impl in "${RUN_IMPLS[@]}"; do
-			run_impl "$scen" "$impl" || continue # variants of some implementations only
-			one_run "$scen" "$impl" "$run"
+		for s in "${group[@]}"; do
+			for impl in "${RUN_IMPLS[@]}"; do
+				run_impl "$s" "$impl" || continue # variants of some implementations only
+				one_run "$s" "$impl" "$run"
+			done
 		done
 	done
 done
