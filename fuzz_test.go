@@ -239,6 +239,7 @@ func FuzzArgumentValidation(f *testing.F) {
 		{long(513), long(512), long(65), long(64), "w", []byte("w"), -2, 65536, 3},
 		{"f\x00", "\x00", "u\x00", "H:\x00", "id\x00", []byte("\x00"), math.MaxInt, -1, 5},
 		{"f", "g", "u", "H:h:1", "worker-2", []byte("x"), math.MinInt, math.MinInt, 4},
+		{"f", "g", "#", "H:h:1", "worker-3", []byte("x"), 0, 0, 1}, // the hash key
 	} {
 		f.Add(s.function, s.function2, s.unique, s.handle, s.id, s.workload, s.ms, s.port, s.host)
 	}
@@ -298,10 +299,15 @@ func fuzzClientArguments(t *testing.T, function, unique, handle string, workload
 		if checkOutcome(t, a.name+desc, err, job, c) == nil {
 			require.NotNil(t, task, "%s succeeded without a task", a.name)
 			require.Equal(t, function, task.FunctionName())
-			if unique != "" {
-				require.Equal(t, unique, task.Unique())
-			} else {
+			switch unique {
+			case "":
 				require.NotEmpty(t, task.Unique(), "%s made up no unique key", a.name)
+			case "#":
+				// Task.Unique is the hash libgearman sends for "#", as PHP's
+				// unique() (TestHashKeyIsLibgearmans checks its value).
+				require.Regexp(t, `^[0-9]{1,10}$`, task.Unique(), "%s: Task.Unique for \"#\"", a.name)
+			default:
+				require.Equal(t, unique, task.Unique())
 			}
 			tasks = append(tasks, task)
 		} else {
