@@ -961,4 +961,3 @@ func (w *Worker) fail(op string, rc ReturnCode) error {
 	}
 	return w.failOn(w.lib, op, rc)
 }
-
