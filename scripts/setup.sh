@@ -3,7 +3,7 @@
 # when everything is there. Safe to run any number of times.
 #
 #   Debian/Ubuntu packages: libgearman-dev (headers + gearmand.pc), gearman-job-server
-#   (gearmand, in /usr/sbin), gearman-tools (gearman, gearadmin), pkg-config, gcc,
+#   (gearmand, in /usr/sbin), pkg-config, gcc,
 #   libc6-dev, make, ca-certificates, php-cli and php-gearman (cross-language tests);
 #   for -tags gearman_static: uuid-dev (libuuid.a) and g++ (-lstdc++).
 #   Go tool: staticcheck, pinned per Go release (see staticcheck_version below).
@@ -16,7 +16,6 @@ set -euo pipefail
 PACKAGES=(
 	libgearman-dev
 	gearman-job-server
-	gearman-tools
 	pkg-config
 	gcc
 	libc6-dev
