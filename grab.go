@@ -56,6 +56,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		if job != nil {
 			w.grabLib, w.waitOnGrab = nil, false // the job's now
 			j := &Job{lib: job, own: lib, worker: w}
+			j.startContext(w.closing, w.timeoutOf(j.FunctionName()))
 			w.mu.Lock()
 			w.grabbed[j] = struct{}{}
 			w.mu.Unlock()

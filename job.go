@@ -1,9 +1,11 @@
 package gearman
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Job is one job a worker runs (PHP GearmanJob). A Job given to a WorkerFunc
@@ -24,6 +26,13 @@ type Job struct {
 	worker *Worker   // a grabbed job's Worker, which lists it until it ends
 	ret    ReturnCode
 	done   bool // a terminal packet was sent
+
+	// What Context needs, and the context once asked for (jobcontext.go).
+	closing  context.Context // done when the Worker is closed
+	deadline time.Time       // the function's timeout; zero: none
+	ctx      context.Context
+	cancel   context.CancelFunc
+	ctxEnded bool
 
 	// Read from libgearman on first use and kept, so that they stay readable
 	// after the job became invalid.
@@ -46,6 +55,7 @@ const (
 func (j *Job) invalidate() {
 	j.mu.Lock()
 	j.lib = nil
+	j.endContextLocked()
 	j.mu.Unlock()
 }
 
@@ -59,6 +69,7 @@ func (j *Job) abandon() {
 // releaseLocked frees a grabbed job and its libgearman worker, which frees
 // the job along with it. j.mu is held.
 func (j *Job) releaseLocked() {
+	j.endContextLocked()
 	if j.lib != nil {
 		j.lib.detach()
 		j.lib = nil

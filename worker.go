@@ -30,7 +30,10 @@ type Worker struct {
 	core // its turn guards lib and grabLib
 
 	quit chan struct{} // closed by Close
-	lib  workerLib
+	// closing is done once Close is called: the parent of every Job.Context.
+	closing     context.Context
+	stopClosing context.CancelFunc
+	lib         workerLib
 	// grabLib is GrabJob's own libgearman worker, separate from lib, as
 	// each one that hands out a job goes to that job (grab.go).
 	grabLib workerLib
@@ -41,11 +44,13 @@ type Worker struct {
 	broken bool // guarded by turn: a connection failed, rebuild lib
 
 	// Guarded by mu.
-	funcs      map[string]*workerFunction
-	registered map[string]int // Register without AddFunction: name -> timeout
-	grabbed    map[*Job]struct{}
-	options    WorkerOptions
-	id         string
+	funcs       map[string]*workerFunction
+	registered  map[string]int // Register without AddFunction: name -> timeout
+	grabbed     map[*Job]struct{}
+	options     WorkerOptions
+	concurrency int       // Run's slots (slots.go)
+	slots       []*Worker // the clones of a Run in progress
+	id          string
 
 	// wakeMu guards waking: the lib whose wait Close or a context may
 	// interrupt, set only while such a wait runs, and wakingFor, the watcher
@@ -77,10 +82,10 @@ type workerFunction struct {
 	gone    bool // unregistered: jobs that still arrive fail
 }
 
-func (f *workerFunction) current() (WorkerFunc, any, bool) {
+func (f *workerFunction) current() (WorkerFunc, any, int, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.fn, f.ctx, !f.gone
+	return f.fn, f.ctx, f.timeout, !f.gone
 }
 
 // run is called by the worker trampoline for each job of f.
@@ -88,7 +93,10 @@ func (f *workerFunction) run(lib jobLib) ReturnCode {
 	job := &Job{lib: lib}
 	defer job.invalidate()
 	var rc ReturnCode
-	if fn, ctx, ok := f.current(); ok {
+	if fn, ctx, timeout, ok := f.current(); ok {
+		if w := f.worker.Value(); w != nil {
+			job.startContext(w.closing, timeout)
+		}
 		result, err := callWorkerFunc(fn, job, ctx)
 		if err != nil {
 			if w := f.worker.Value(); w != nil {
@@ -124,15 +132,19 @@ func NewWorker() (*Worker, error) {
 	if err != nil {
 		return nil, explainCreateFailure(err)
 	}
+	closing, stopClosing := context.WithCancel(context.Background())
 	w := &Worker{
-		core:       newCore("worker"),
-		quit:       make(chan struct{}),
-		batchCtx:   contextBackground,
-		lib:        lib,
-		funcs:      make(map[string]*workerFunction),
-		registered: make(map[string]int),
-		grabbed:    make(map[*Job]struct{}),
-		options:    lib.options() &^ WorkerAllocated,
+		core:        newCore("worker"),
+		closing:     closing,
+		stopClosing: stopClosing,
+		concurrency: 1,
+		quit:        make(chan struct{}),
+		batchCtx:    contextBackground,
+		lib:         lib,
+		funcs:       make(map[string]*workerFunction),
+		registered:  make(map[string]int),
+		grabbed:     make(map[*Job]struct{}),
+		options:     lib.options() &^ WorkerAllocated,
 	}
 	w.own = own(w, w.log, lib) // lib is freed first
 	return w, nil
@@ -151,6 +163,8 @@ func (w *Worker) Close() error {
 		return nil
 	}
 	close(w.quit)
+	w.stopClosing()
+	w.closeSlots()
 	w.interrupt()
 	w.turn.wait()
 	w.stopWatchdog()
@@ -181,7 +195,7 @@ func (w *Worker) Clone() (*Worker, error) {
 		n.funcs[name] = &workerFunction{worker: weak.Make(n), name: name, fn: f.fn, ctx: f.ctx, timeout: f.timeout}
 		f.mu.Unlock()
 	}
-	n.options, n.timeout, n.id = w.options, w.timeout, w.id
+	n.options, n.timeout, n.id, n.concurrency = w.options, w.timeout, w.id, w.concurrency
 	w.mu.Unlock()
 	n.log.logger.Store(w.log.logger.Load())
 	n.tls = w.tls
@@ -806,7 +820,19 @@ func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
 // cannot fix (no servers, no functions, Close). Jobs that follow each other
 // closely run in one call into libgearman of up to a few milliseconds, which
 // makes each cheaper than a Work call of its own.
+//
+// With SetConcurrency(n), Run serves up to n jobs at once, each with its own
+// Job, on n connections to every server; a job's function and sends never
+// wait for another job's. Its graceful stop waits for all the jobs in hand.
 func (w *Worker) Run(ctx context.Context) error {
+	if n := w.Concurrency(); n > 1 {
+		return w.runSlots(ctx, n)
+	}
+	return w.run(ctx)
+}
+
+// run is Run with one slot: the Worker itself.
+func (w *Worker) run(ctx context.Context) error {
 	by, unwatch := w.watch(ctx)
 	defer unwatch()
 	backoff := time.Duration(0)
