@@ -659,14 +659,21 @@ func (c *Client) runJob(ctx context.Context, op string, req taskRequest) (taskLi
 		}
 		err := c.runTask(ctx, op, t)
 		var e *Error
-		if err != nil && errors.As(err, &e) && isConnectionError(e.Code) && t.jobHandle() == "" &&
-			attempt < len(c.multiServer()) {
+		if err == nil || !errors.As(err, &e) || !isConnectionError(e.Code) {
+			return t, err
+		}
+		if t.jobHandle() != "" {
+			e.err = ErrAcknowledgedThenLost
+			return t, err
+		}
+		if attempt < len(c.multiServer()) {
 			if ok, _ := c.failover(); ok {
 				t.release()
 				c.repair()
 				continue
 			}
 		}
+		e.err = ErrNotAcknowledged
 		return t, err
 	}
 }

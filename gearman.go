@@ -184,6 +184,18 @@ func (e *Error) Unwrap() error { return e.err }
 // object.
 var ErrClosed = errors.New("use of a closed Client or Worker")
 
+// ErrNotAcknowledged is the cause of a job's connection error when no job
+// server acknowledged the job (JOB_CREATED never arrived), after every listed
+// server was tried. A foreground job was then not run: gearmand drops a
+// foreground job whose client went away before a worker took it. Retrying
+// it is safe; see docs/reliability.md for the background case.
+var ErrNotAcknowledged = errors.New("no job server acknowledged the job")
+
+// ErrAcknowledgedThenLost is the cause of a job's connection error when a job
+// server acknowledged the job and the connection was lost afterwards. The
+// job may have run, or be running: retrying may run it twice.
+var ErrAcknowledgedThenLost = errors.New("the job server acknowledged the job, then the connection was lost: the job may have run")
+
 // ErrJobDone is the cause of the errors of a Job used after its WorkerFunc
 // returned, or after a grabbed job was completed: libgearman freed it.
 var ErrJobDone = errors.New("job is no longer valid: its function returned or it was completed")
