@@ -35,6 +35,13 @@ type clientLib interface {
 	setNonBlocking(on bool)
 	// packets counts the packets the client's tasks received: progress.
 	packets() uint64
+	// step moves a non-blocking client's tasks on as far as they go without
+	// waiting; IOWait comes with what to wait for (valid until the next
+	// step). waitFirst first takes in what the last wait found.
+	step(waitFirst bool) (ReturnCode, []pollRequest)
+	// setTimeout sets libgearman's own timeout, for the calls that block in
+	// it whatever the mode (the server options sent on connect).
+	setTimeout(ms int)
 	echo(data []byte, timeoutMs int) ReturnCode
 	// setLog sends libgearman's log lines up to verbosity v to the logSink
 	// behind h; h 0 stops them.
@@ -42,6 +49,15 @@ type clientLib interface {
 	// setSSL turns TLS on for connections made afterwards; only called when
 	// the library has TLS (tls.go).
 	setSSL(t tlsFiles)
+}
+
+// pollRequest is one fd a non-blocking libgearman object waits on, with the
+// poll events it waits for and the fd's connect generation (a reused fd
+// number is another socket).
+type pollRequest struct {
+	fd     int
+	events int16
+	gen    uint32
 }
 
 // taskRequest describes a task to add. For status kinds, key is the job
@@ -106,6 +122,7 @@ const (
 // taskLib is one task in a clientLib, with what its packets said so far.
 type taskLib interface {
 	finished() bool
+	packets() uint64 // packets received for the task: progress
 	result() ReturnCode
 	data() []byte
 	jobHandle() string

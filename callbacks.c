@@ -315,6 +315,23 @@ void gm_task_release(gm_task *t) {
   free(t);
 }
 
+gearman_return_t gm_client_step(gearman_client_st *client, bool wait_first, gm_recorder *rec) {
+  for (;;) {
+    if (wait_first) {
+      // libgearman's own timeout stays -1: with 0 it would not poll at all.
+      rec->n = 0;
+      gm_recorder *outer = gm_record_begin(rec);
+      gearman_return_t w = gearman_client_wait(client);
+      gm_record_end(outer);
+      if (w == GEARMAN_TIMEOUT) return rec->n > 0 ? GEARMAN_IO_WAIT : GEARMAN_NO_ACTIVE_FDS;
+      if (w != GEARMAN_SUCCESS) return w;
+    }
+    gearman_return_t rc = gearman_client_run_tasks(client);
+    if (rc != GEARMAN_IO_WAIT) return rc;
+    wait_first = true;
+  }
+}
+
 gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
   gearman_client_set_timeout(client, gm_clamp_timeout(timeout_ms));
   gm_waiter *w = gm_client_waiter(client);

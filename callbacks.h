@@ -96,6 +96,11 @@ gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
                      gearman_return_t *ret);
 gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms);
 gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms);
+// gm_client_step moves a non-blocking client's tasks on as far as they go
+// without waiting (after first taking in what its last wait found, with
+// wait_first). It returns IO_WAIT with rec holding the fds and events to
+// wait for, or run_tasks' answer.
+gearman_return_t gm_client_step(gearman_client_st *client, bool wait_first, gm_recorder *rec);
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
                          size_t size, int timeout_ms);
 bool gm_client_set_exceptions(gearman_client_st *client);

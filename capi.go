@@ -13,6 +13,7 @@ import "C"
 
 import (
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -93,6 +94,8 @@ type cClient struct {
 	progress    *C.uint64_t // gm_client_create's packet counter
 	nonBlocking bool        // the NON_BLOCKING option as last set
 	scratch     []byte      // NUL-terminated names for one call, reused
+	rec         *C.gm_recorder
+	reqs        []pollRequest
 }
 
 // cstrings gives C NUL-terminated copies of name and unique for the duration
@@ -228,6 +231,25 @@ func (c *cClient) setSSL(t tlsFiles) {
 // calls, which Client serializes, write it.
 func (c *cClient) packets() uint64 { return uint64(*c.progress) }
 
+func (c *cClient) setTimeout(ms int) { C.gearman_client_set_timeout(c.p, C.int(ms)) }
+
+func (c *cClient) step(waitFirst bool) (ReturnCode, []pollRequest) {
+	if c.rec == nil {
+		c.rec = new(C.gm_recorder) // Go memory without Go pointers: C may use it during a call
+	}
+	rc := ReturnCode(C.gm_client_step(c.p, C.bool(waitFirst), c.rec))
+	if rc != IOWait {
+		return rc, nil
+	}
+	reqs := c.reqs[:0]
+	for i := range int(c.rec.n) {
+		q := c.rec.fds[i]
+		reqs = append(reqs, pollRequest{fd: int(q.fd), events: int16(q.events), gen: uint32(q.gen)})
+	}
+	c.reqs = reqs
+	return rc, reqs
+}
+
 func (c *cClient) runTasks(timeoutMs int) ReturnCode {
 	return ReturnCode(C.gm_run_tasks(c.p, C.int(timeoutMs)))
 }
@@ -241,6 +263,7 @@ func (c *cClient) echo(data []byte, timeoutMs int) ReturnCode {
 type cTask struct{ p *C.gm_task }
 
 func (t cTask) finished() bool     { return bool(t.p.finished) }
+func (t cTask) packets() uint64    { return uint64(t.p.packets) }
 func (t cTask) result() ReturnCode { return ReturnCode(t.p.result) }
 func (t cTask) jobHandle() string  { return C.GoString(&t.p.job_handle[0]) }
 func (t cTask) release()           { C.gm_task_release(t.p) }
@@ -515,6 +538,22 @@ func (j cJob) sendException(data []byte) ReturnCode {
 }
 
 func (j cJob) sendFail() ReturnCode { return j.send(C.GM_JOB_FAIL, nil, 0, 0) }
+
+// pollReady reports whether fd is ready now for events (POLLIN, POLLOUT),
+// with a poll that does not wait: the netpoller's wait (fdwait.go) checks
+// before it parks, as epoll only reports readiness that comes later.
+func pollReady(fd int, events int16) bool {
+	p := struct {
+		fd             int32
+		events, revent int16
+	}{int32(fd), events, 0}
+	var ts syscall.Timespec
+	n, _, _ := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&p)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	return n == 1
+}
+
+// wireBusy reports whether a packet is part way across fd (wire.c).
+func wireBusy(fd int) bool { return bool(C.gm_wire_busy(C.int(fd))) }
 
 // The enums shared with the C side, checked when the package compiles: each
 // line indexes an array of one element with the difference between a Go

@@ -2,13 +2,21 @@ package gearman
 
 import (
 	"context"
-	"errors"
 )
 
 // Client submits jobs to Gearman job servers (PHP GearmanClient).
 //
-// A Client is safe for concurrent use; its calls are serialized, so
-// goroutines that need parallel jobs use one Client each. Close it when done.
+// A Client is meant to be shared, like a *sql.DB: concurrent blocking jobs
+// (Do*, Do*Background and their Context variants) from any number of
+// goroutines run at once, pipelined on one connection, and while they wait
+// no OS thread waits for them. The other calls (AddTask and RunTasks,
+// JobStatus, Ping, Wait) keep PHP's per-object model: they run one at a time,
+// on a connection of their own, beside the blocking jobs. Close it when done.
+//
+// PHP's per-object state (ReturnCode, LastError, GetErrno, DoJobHandle,
+// DoStatus) keeps PHP's meaning for a goroutine that makes one call at a
+// time. When calls overlap, it tells about the call that ended last; use the
+// returned values and errors instead.
 type Client struct {
 	core
 
@@ -26,6 +34,8 @@ type Client struct {
 	doStatus JobStatus
 	tasks    taskQueue
 	events   eventMask // which of tasks.callbacks are set; nil once closed
+
+	driver *clientDriver // runs the blocking jobs (driver.go)
 }
 
 // serverSpec is one AddServer or AddServers call, replayed when the client's
@@ -59,6 +69,7 @@ func NewClient() (*Client, error) {
 		options: ClientFreeTasks,
 		tasks:   taskQueue{inflight: make(map[*Task]struct{})},
 		events:  events,
+		driver:  newClientDriver(),
 	}
 	c.own = own(c, c.log, events, lib) // lib is freed first
 	return c, nil
@@ -78,6 +89,7 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.driver.close()
 	c.turn.wait()
 	c.abandonAll(LostConnection)
 	c.lib = nil
@@ -422,8 +434,11 @@ func (c *Client) Do(function string, workload []byte, unique string) ([]byte, er
 }
 
 // DoNormalContext is DoNormal with a context (Go only). When ctx ends first
-// it returns an error for which errors.Is(err, ctx.Err()) holds; the job, if
-// queued, is dropped by the server when the client reconnects.
+// it returns at once an error for which errors.Is(err, ctx.Err()) holds. The
+// job, if gearmand has it, stays queued while other jobs of the Client are in
+// flight on the connection; once none is, the connection is closed and
+// gearmand drops the job, unless a worker has taken it already. The Client's
+// timeout (SetTimeout) ends a call the same way.
 func (c *Client) DoNormalContext(ctx context.Context, function string, workload []byte, unique string) ([]byte, error) {
 	res, _, err := c.do(ctx, "DoNormal", kindForeground, JobPriorityNormal, function, workload, unique)
 	return res, err
@@ -565,17 +580,18 @@ func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobP
 	if err := validateJob(op, function, unique); err != nil {
 		return nil, "", c.record(err)
 	}
-	if err := c.acquire(ctx, op); err != nil {
-		return nil, "", err
+	if err := ctx.Err(); err != nil {
+		return nil, "", c.record(contextError(op, err))
 	}
-	defer c.release()
-	c.repair()
 	req := taskRequest{
 		kind: kind, priority: priority, function: function, unique: unique,
 		workload: workload, accumulate: kind == kindForeground,
 	}
-	t, err := c.runJob(ctx, op, req)
-	if t == nil {
+	t, err := c.call(ctx, op, req)
+	if err != nil {
+		c.mu.Lock()
+		c.doHandle = ""
+		c.mu.Unlock()
 		return nil, "", err
 	}
 	defer t.release()
@@ -583,13 +599,10 @@ func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobP
 	c.mu.Lock()
 	c.doStatus = t.status()
 	c.doHandle = ""
-	if kind == kindBackground && err == nil {
+	if kind == kindBackground {
 		c.doHandle = t.jobHandle()
 	}
 	c.mu.Unlock()
-	if err != nil {
-		return nil, "", err
-	}
 
 	switch t.result() {
 	case Success:
@@ -648,35 +661,6 @@ func (c *Client) runTask(ctx context.Context, op string, t taskLib) error {
 	}
 }
 
-// runJob submits req and runs it. When a connection fails before any server
-// acknowledged the job, a client with several servers submits it again to
-// one that answers, at most once per server.
-func (c *Client) runJob(ctx context.Context, op string, req taskRequest) (taskLib, error) {
-	for attempt := 0; ; attempt++ {
-		t, rc := c.lib.submit(req)
-		if rc != Success {
-			return nil, c.fail(op, rc)
-		}
-		err := c.runTask(ctx, op, t)
-		var e *Error
-		if err == nil || !errors.As(err, &e) || !isConnectionError(e.Code) {
-			return t, err
-		}
-		if t.jobHandle() != "" {
-			e.err = ErrAcknowledgedThenLost
-			return t, err
-		}
-		if attempt < len(c.multiServer()) {
-			if ok, _ := c.failover(); ok {
-				t.release()
-				c.repair()
-				continue
-			}
-		}
-		e.err = ErrNotAcknowledged
-		return t, err
-	}
-}
 
 // ---- plumbing ----
 

@@ -19,6 +19,7 @@ func ShortenWatchdogSliceForTest(d time.Duration) (restore func()) {
 	return func() { workSlice = old }
 }
 
-// WireHeldWaits counts the waits in the middle of a transfer that the
-// binding's poll kept going past an interrupt or a timeout (wire.c).
-func WireHeldWaits() int64 { return wireHeldWaits() }
+// WireHeldWaits counts the waits in the middle of a transfer that went on
+// past an interrupt or a timeout: in the binding's poll (wire.c), or in the
+// client driver's (driver.go).
+func WireHeldWaits() int64 { return wireHeldWaits() + heldWaits.Load() }

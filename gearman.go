@@ -47,7 +47,9 @@
 // (errors.Is(err, gearman.WorkFail)); the exception text is in the error.
 // Timeouts stay int milliseconds (-1 waits forever); Go deadlines and
 // cancellation come through the ...Context variants. Every method is safe for
-// concurrent use; calls on one Client or Worker are serialized.
+// concurrent use: a Client runs its blocking jobs from many goroutines at
+// once (see Client), and a Worker serves several jobs at once with
+// SetConcurrency; their other calls run one at a time.
 //
 // A failed call returns an error (an *Error) where PHP returns false or ""
 // and emits a warning; ReturnCode and LastError still tell what happened, for

@@ -41,3 +41,6 @@ func libNeeded() ([]string, bool) { return nil, false }
 func workerSSLAvailable() bool    { return false }
 
 func wireHeldWaits() int64 { return 0 }
+
+func wireBusy(int) bool         { return false }
+func pollReady(int, int16) bool { return false }

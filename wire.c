@@ -53,6 +53,7 @@ typedef struct gm_stream {
 } gm_stream;
 
 typedef struct gm_wire {
+  unsigned gen;       // connects on this fd so far: tells a reused fd number apart
   bool gearman;       // a stream socket whose bytes so far were Gearman packets
   bool sent;          // libgearman has sent on it: it is connected
   bool awaiting_job;  // GRAB_JOB sent, its answer not yet whole
@@ -180,7 +181,9 @@ int gm_entry(connect)(int fd, const struct sockaddr *addr, socklen_t len) {
   errno = saved;
   gm_wire *c = gm_wire_of(fd, stream);
   if (c != NULL) {
+    unsigned gen = c->gen + 1;
     memset(c, 0, sizeof *c);
+    c->gen = gen;
     c->gearman = stream;
   }
   return gm_real(connect)(fd, addr, len);
@@ -210,6 +213,7 @@ ssize_t gm_entry(recv)(int fd, void *buf, size_t n, int flags) {
 // ---- the waits ----
 
 static __thread gm_waiter *gm_current;
+static __thread gm_recorder *gm_rec;
 static __thread gm_waiter *gm_parked_waiter;
 static atomic_long gm_held;
 
@@ -276,7 +280,38 @@ static void gm_drain(int fd) {
   }
 }
 
+gm_recorder *gm_record_begin(gm_recorder *r) {
+  gm_recorder *outer = gm_rec;
+  gm_rec = r;
+  return outer;
+}
+
+void gm_record_end(gm_recorder *outer) { gm_rec = outer; }
+
+bool gm_wire_busy(int fd) {
+  gm_wire *c = gm_wire_of(fd, false);
+  return c != NULL && c->gearman && (c->in.have || c->in.left || c->out.have || c->out.left);
+}
+
+// gm_record answers a poll of a non-blocking object: what is ready now, or
+// else 0 with the request recorded.
+static int gm_record(gm_recorder *r, struct pollfd *fds, nfds_t n) {
+  int ready = gm_real(poll)(fds, n, 0);
+  if (ready != 0) return ready;
+  r->n = 0;
+  for (nfds_t i = 0; i < n && r->n < GM_RECORD_MAX; i++) {
+    if (fds[i].fd < 0) continue;
+    gm_wire *c = gm_wire_of(fds[i].fd, false);
+    gm_pollreq *q = &r->fds[r->n++];
+    q->fd = fds[i].fd;
+    q->events = fds[i].events;
+    q->gen = c != NULL ? c->gen : 0;
+  }
+  return 0;
+}
+
 int gm_entry(poll)(struct pollfd *fds, nfds_t n, int timeout) {
+  if (gm_rec != NULL) return gm_record(gm_rec, fds, n);
   gm_waiter *w = gm_current;
   bool mid, sending;
   nfds_t pipe_at;

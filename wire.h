@@ -36,6 +36,29 @@ gm_waiter *gm_wait_park(void);
 void gm_wait_unpark(gm_waiter *w);
 gm_waiter *gm_wait_parked(void);
 
+// Waiting outside libgearman (non-blocking objects): while a recorder is set
+// on a thread, a poll of that thread never waits. If nothing is ready yet,
+// it records what libgearman would have waited for and returns 0, which
+// libgearman takes for a timeout; the binding then waits in Go and calls
+// again. gen tells a reused fd number from the socket recorded before.
+enum { GM_RECORD_MAX = 64 };
+typedef struct gm_pollreq {
+  int fd;
+  short events;
+  unsigned gen;
+} gm_pollreq;
+typedef struct gm_recorder {
+  int n;
+  gm_pollreq fds[GM_RECORD_MAX];
+} gm_recorder;
+
+gm_recorder *gm_record_begin(gm_recorder *r);  // returns the recorder it replaces
+void gm_record_end(gm_recorder *outer);
+
+// gm_wire_busy reports whether a packet is part way across fd, either way:
+// a call must not give up on it then (a timeout would cut the transfer).
+bool gm_wire_busy(int fd);
+
 // For tests: how many times a wait was held mid-transfer, a poll whose
 // timeout the policy set aside or an interrupt it put off to the next
 // boundary.

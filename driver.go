@@ -1,0 +1,494 @@
+package gearman
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The blocking jobs of a Client (Do*, Do*Background) from any number of
+// goroutines run at once, pipelined on one non-blocking libgearman client.
+// Only the driver's goroutine touches that object: callers queue a call,
+// wake the driver, and wait on their own channel; the driver submits the
+// calls, moves libgearman on without ever blocking in it (step), and parks
+// in Go's netpoller on its sockets (fdWaiter) until one is ready, a new call
+// wakes it, or a call's timeout comes. It runs while it has calls, and
+// lingers a moment after the last, so that calls that follow each other do
+// not start a goroutine each; an idle Client holds no goroutine, and no OS
+// thread ever waits in C for it.
+
+// jobCall is one blocking job on its way through the driver.
+type jobCall struct {
+	op      string
+	req     taskRequest
+	timeout time.Duration // the Client's timeout when the call began; < 0: none
+	done    chan struct{} // receives once t or err is set for the caller
+
+	t   taskLib // the finished task, which the caller reads and releases
+	err error   // or why the call failed
+
+	// The driver's bookkeeping.
+	attempts int       // submissions no server acknowledged
+	seen     uint64    // packets of the task at the last look
+	last     time.Time // when the task last made progress
+
+	// Guarded by clientDriver.mu: exactly one of the two happens.
+	delivered bool // t or err was handed to the caller
+	gone      bool // the caller gave up; the driver frees the task when it ends
+}
+
+type clientDriver struct {
+	mu      sync.Mutex
+	c       *Client    // set while the goroutine runs: an idle driver holds nothing
+	queue   []*jobCall // waiting to be submitted, oldest first
+	running bool
+	idle    bool // the goroutine lingers, waiting on kick
+	closing bool
+	stopped chan struct{} // closed when the goroutine of a closing driver ends
+	kick    chan struct{} // wakes a lingering goroutine
+
+	// Owned by the goroutine.
+	lib        clientLib
+	exceptions bool // lib has sent the "exceptions" option
+	inflight   []*jobCall
+	spare      []*jobCall // the queue's other buffer
+	wait       fdWaiter
+	linger     *time.Timer
+}
+
+// driverLinger is how long the goroutine waits for another call after the
+// last one ended.
+const driverLinger = 200 * time.Millisecond
+
+func newClientDriver() *clientDriver {
+	return &clientDriver{stopped: make(chan struct{}), kick: make(chan struct{}, 1)}
+}
+
+// call runs one blocking job through the driver and returns its finished
+// task, which the caller releases.
+func (c *Client) call(ctx context.Context, op string, req taskRequest) (taskLib, error) {
+	timeout := time.Duration(-1)
+	if ms := c.Timeout(); ms >= 0 {
+		timeout = time.Duration(ms) * time.Millisecond
+	}
+	jc := newJobCall(op, req, timeout)
+	d := c.driver
+	d.mu.Lock()
+	if d.closing {
+		d.mu.Unlock()
+		jobCalls.Put(jc)
+		return nil, closedError(op)
+	}
+	d.queue = append(d.queue, jc)
+	d.nudge(c)
+	d.mu.Unlock()
+
+	select {
+	case <-jc.done:
+	case <-ctx.Done():
+		d.mu.Lock()
+		delivered := jc.delivered
+		jc.gone = !delivered
+		d.mu.Unlock()
+		if !delivered {
+			d.wait.wake() // the driver keeps jc until its task ends
+			return nil, c.record(contextError(op, ctx.Err()))
+		}
+		<-jc.done // the answer came first: use it
+	}
+	t, err := jc.t, jc.err
+	jobCalls.Put(jc)
+	if err != nil {
+		return nil, c.record(err)
+	}
+	return t, nil
+}
+
+// jobCalls keeps the calls delivered to their callers for the next ones.
+var jobCalls = sync.Pool{New: func() any { return &jobCall{done: make(chan struct{}, 1)} }}
+
+func newJobCall(op string, req taskRequest, timeout time.Duration) *jobCall {
+	jc := jobCalls.Get().(*jobCall)
+	done := jc.done
+	*jc = jobCall{op: op, req: req, timeout: timeout, done: done}
+	return jc
+}
+
+// nudge gets the goroutine to look at the queue: starts it, or wakes it
+// from its linger or from its wait. d.mu is held.
+func (d *clientDriver) nudge(c *Client) {
+	switch {
+	case !d.running:
+		d.running, d.c = true, c
+		go d.run()
+	case d.idle:
+		select {
+		case d.kick <- struct{}{}:
+		default:
+		}
+	default:
+		d.wait.wake()
+	}
+}
+
+// close fails every call and waits for the goroutine to end (Client.Close).
+func (d *clientDriver) close() {
+	d.mu.Lock()
+	d.closing = true
+	running := d.running
+	if running {
+		d.nudge(nil)
+	}
+	d.mu.Unlock()
+	if running {
+		<-d.stopped
+	} else {
+		d.wait.release()
+	}
+}
+
+func (d *clientDriver) run() {
+	waitFirst := false
+	for {
+		d.mu.Lock()
+		c := d.c
+		if d.closing {
+			fresh := d.queue
+			d.queue = nil
+			d.running, d.c = false, nil
+			d.mu.Unlock()
+			for _, jc := range append(fresh, d.inflight...) {
+				d.finish(jc, closedError(jc.op))
+			}
+			d.inflight = nil
+			d.dropLib(c)
+			close(d.stopped)
+			return
+		}
+		if len(d.queue) == 0 && len(d.inflight) == 0 {
+			if d.lingered() {
+				return
+			}
+			continue
+		}
+		fresh := d.queue
+		d.queue = d.spare[:0]
+		d.mu.Unlock()
+
+		for _, jc := range fresh {
+			d.submit(c, jc)
+		}
+		clear(fresh)
+		d.spare = fresh[:0]
+		d.dropAbandoned(c)
+		if len(d.inflight) == 0 {
+			waitFirst = false
+			continue
+		}
+		rc, reqs := d.lib.step(waitFirst)
+		d.deliverFinished()
+		waitFirst = false
+		switch {
+		case rc == IOWait:
+			woken, err := d.wait.wait(reqs, d.nextDeadline(reqs))
+			switch {
+			case err == nil:
+				waitFirst = !woken
+			case errors.Is(err, errWaitDeadline):
+				d.expire(reqs)
+			default:
+				d.failed(c, Errno)
+			}
+		case rc == Success:
+			// run_tasks has nothing left, yet these have no answer: the
+			// server dropped them.
+			for _, jc := range d.inflight {
+				d.finish(jc, newError(jc.op, UnknownState, "the server ended the job without a result"))
+			}
+			d.inflight = d.inflight[:0]
+		case isConnectionError(rc):
+			d.failed(c, rc)
+		default:
+			for _, jc := range d.inflight {
+				d.finish(jc, c.failOn(d.lib, jc.op, rc))
+			}
+			d.inflight = d.inflight[:0]
+			d.dropLib(c)
+		}
+	}
+}
+
+// lingered waits a moment for another call, with d.mu held on entry; it
+// reports true when none came and the goroutine has stopped.
+func (d *clientDriver) lingered() bool {
+	d.idle = true
+	d.mu.Unlock()
+	if d.linger == nil {
+		d.linger = time.NewTimer(driverLinger)
+	} else {
+		d.linger.Reset(driverLinger)
+	}
+	select {
+	case <-d.kick:
+		d.linger.Stop()
+	case <-d.linger.C:
+	}
+	d.mu.Lock()
+	d.idle = false
+	if len(d.queue) == 0 && !d.closing {
+		d.running, d.c = false, nil
+		d.mu.Unlock()
+		return true
+	}
+	d.mu.Unlock()
+	return false
+}
+
+// submit hands a call's task to libgearman, on a fresh libgearman object if
+// there is none, with the "exceptions" option sent first.
+func (d *clientDriver) submit(c *Client, jc *jobCall) {
+	if d.lib == nil {
+		lib, err := c.newDriverLib()
+		if err != nil {
+			d.finish(jc, err)
+			return
+		}
+		d.lib, d.exceptions = lib, false
+	}
+	if !d.exceptions && c.hasServers() {
+		// libgearman sends it blocking, whatever the mode: bound the wait.
+		d.lib.setTimeout(optionTimeoutMs)
+		d.exceptions = d.lib.enableExceptions()
+		d.lib.setTimeout(-1)
+	}
+	// libgearman copies the workload here. The lock keeps a caller who gives
+	// up meanwhile from returning, and reusing its buffer, before the copy.
+	d.mu.Lock()
+	if jc.gone {
+		d.mu.Unlock()
+		return
+	}
+	t, rc := d.lib.submit(jc.req)
+	d.mu.Unlock()
+	if rc != Success {
+		d.finish(jc, c.failOn(d.lib, jc.op, rc))
+		return
+	}
+	jc.t, jc.seen, jc.last = t, 0, time.Now()
+	d.inflight = append(d.inflight, jc)
+}
+
+// optionTimeoutMs bounds the "exceptions" option, which libgearman sends
+// and waits for inside the call.
+const optionTimeoutMs = 2000
+
+// deliverFinished hands every finished task to its caller, and notes which
+// of the others made progress.
+func (d *clientDriver) deliverFinished() {
+	keep := d.inflight[:0]
+	now := time.Time{}
+	for _, jc := range d.inflight {
+		if jc.t.finished() {
+			d.finish(jc, nil)
+			continue
+		}
+		if p := jc.t.packets(); p != jc.seen {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			jc.seen, jc.last = p, now
+		}
+		keep = append(keep, jc)
+	}
+	d.inflight = keep
+}
+
+// finish ends a call, with err or with its task. A call whose caller gave
+// up has its task freed here instead.
+func (d *clientDriver) finish(jc *jobCall, err error) {
+	d.mu.Lock()
+	gone := jc.gone
+	jc.delivered = !gone
+	d.mu.Unlock()
+	if gone || err != nil {
+		if jc.t != nil {
+			jc.t.release()
+		}
+		jc.t = nil
+	}
+	if !gone {
+		jc.err = err
+		jc.done <- struct{}{}
+	}
+}
+
+func (d *clientDriver) isGone(jc *jobCall) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return jc.gone
+}
+
+// dropAbandoned frees the calls whose callers gave up. Their jobs stay with
+// gearmand, and run, while the connection lives; so once nothing else is in
+// flight the connection is closed, and gearmand drops the jobs not yet taken
+// by a worker.
+func (d *clientDriver) dropAbandoned(c *Client) {
+	d.mu.Lock()
+	abandoned, others := 0, 0
+	for _, jc := range d.inflight {
+		if jc.gone {
+			abandoned++
+		} else {
+			others++
+		}
+	}
+	d.mu.Unlock()
+	if abandoned == 0 || others > 0 {
+		return
+	}
+	for _, jc := range d.inflight {
+		d.finish(jc, nil)
+	}
+	d.inflight = d.inflight[:0]
+	d.dropLib(c)
+}
+
+// dropLib frees the libgearman object: its tasks, and its connections.
+func (d *clientDriver) dropLib(c *Client) {
+	d.wait.release()
+	if d.lib != nil {
+		c.own.free(d.lib)
+		d.lib = nil
+	}
+}
+
+// heldWaits counts the driver's waits that had a call's timeout to keep but
+// were mid-transfer, and so waited without it: a timeout never cuts a
+// packet (tests read it with wire.c's count).
+var heldWaits atomic.Int64
+
+// nextDeadline is when the first call's timeout runs out; zero for none, and
+// while a packet is part way across one of reqs.
+func (d *clientDriver) nextDeadline(reqs []pollRequest) time.Time {
+	var next time.Time
+	defer func() {
+		if !next.IsZero() && transferring(reqs) {
+			next = time.Time{}
+			heldWaits.Add(1)
+		}
+	}()
+	for _, jc := range d.inflight {
+		if jc.timeout < 0 || d.isGone(jc) {
+			continue
+		}
+		if at := jc.last.Add(jc.timeout); next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
+}
+
+// transferring reports whether a packet is part way across one of reqs, or
+// waits to be sent.
+func transferring(reqs []pollRequest) bool {
+	for _, r := range reqs {
+		if r.events&pollOut != 0 || wireBusy(r.fd) {
+			return true
+		}
+	}
+	return false
+}
+
+// expire ends the calls whose timeout passed without progress. A transfer
+// under way on one of reqs counts as progress for them all: a timeout never
+// cuts a packet. Their tasks stay in flight, abandoned (dropAbandoned).
+func (d *clientDriver) expire(reqs []pollRequest) {
+	now := time.Now()
+	if transferring(reqs) {
+		for _, jc := range d.inflight {
+			jc.last = now
+		}
+		return
+	}
+	for i, jc := range d.inflight {
+		if jc.timeout < 0 || now.Sub(jc.last) < jc.timeout {
+			continue
+		}
+		d.mu.Lock()
+		deliver := !jc.gone
+		jc.delivered = deliver
+		d.mu.Unlock()
+		if deliver {
+			// The task stays in flight without its caller, who may reuse jc.
+			d.inflight[i] = &jobCall{op: jc.op, t: jc.t, timeout: -1, gone: true}
+			jc.t = nil
+			jc.err = newError(jc.op, Timeout, "timeout reached")
+			jc.done <- struct{}{}
+		}
+	}
+}
+
+// failed ends the libgearman object after the connection error rc. A call a
+// server acknowledged fails (its job may have run); the others are
+// submitted again on a fresh object, each at most once per server.
+func (d *clientDriver) failed(c *Client, rc ReturnCode) {
+	tries := max(1, len(c.multiServer()))
+	var retry []*jobCall
+	for _, jc := range d.inflight {
+		if jc.t.finished() {
+			d.finish(jc, nil)
+			continue
+		}
+		err := c.failOn(d.lib, jc.op, rc)
+		var e *Error
+		errors.As(err, &e)
+		switch {
+		case jc.t.jobHandle() != "":
+			e.err = ErrAcknowledgedThenLost
+		case jc.attempts < tries:
+			jc.attempts++
+			jc.t.release()
+			jc.t = nil
+			retry = append(retry, jc)
+			continue
+		default:
+			e.err = ErrNotAcknowledged
+		}
+		d.finish(jc, err)
+	}
+	d.inflight = d.inflight[:0]
+	d.dropLib(c)
+	for _, jc := range retry {
+		d.submit(c, jc)
+	}
+}
+
+// newDriverLib makes the driver's libgearman object: non-blocking, with the
+// Client's logger and TLS, and its servers (of several, the first that
+// answers, as failover.go picks).
+func (c *Client) newDriverLib() (clientLib, error) {
+	lib, err := newClientLib()
+	if err != nil {
+		return nil, err
+	}
+	c.own.track(lib)
+	c.settle(lib)
+	lib.setNonBlocking(true)
+	if eps := c.multiServer(); eps != nil {
+		up, _ := reachable(eps)
+		lib.addServer(up[0].host, up[0].port)
+		return lib, nil
+	}
+	c.mu.Lock()
+	servers := append([]serverSpec(nil), c.servers...)
+	c.mu.Unlock()
+	for _, s := range servers {
+		if rc := addServerSpec(lib, s); rc != Success {
+			c.own.free(lib)
+			return nil, newError("NewClient", rc, "adding a server failed")
+		}
+	}
+	return lib, nil
+}

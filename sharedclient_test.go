@@ -1,0 +1,119 @@
+package gearman_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/libgearman-go/gearman"
+	"github.com/libgearman-go/gearman/gearmantest"
+)
+
+// osThreads reads the process's OS thread count.
+func osThreads(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/status")
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatal("no Threads line in /proc/self/status")
+	return 0
+}
+
+// TestSharedClientRunsCallsAtOnce: 16 goroutines sharing one Client have 16
+// jobs at the workers at the same time, counted where they run.
+func TestSharedClientRunsCallsAtOnce(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	w := newWorker(t, srv)
+	require.NoError(t, w.SetConcurrency(16))
+	var running runningCounter
+	all := make(chan struct{})
+	var once sync.Once
+	require.NoError(t, w.AddFunction("gate", func(job *gearman.Job, _ any) ([]byte, error) {
+		running.enter()
+		defer running.leave()
+		if running.peak.Load() >= 16 {
+			once.Do(func() { close(all) })
+		}
+		select {
+		case <-all:
+		case <-time.After(concurrencyLimit):
+		}
+		return job.Workload(), nil
+	}, nil, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+
+	c := newClient(t, srv)
+	errs := make(chan error, 64)
+	for g := range 16 {
+		go func() {
+			for i := range 4 {
+				want := fmt.Sprintf("%d-%d", g, i)
+				got, err := c.DoNormal("gate", []byte(want), "")
+				if err == nil && string(got) != want {
+					err = fmt.Errorf("got %q, want %q", got, want)
+				}
+				errs <- err
+			}
+		}()
+	}
+	for range 64 {
+		require.NoError(t, <-errs)
+	}
+	require.EqualValues(t, 16, running.peak.Load(), "jobs from one Client at the workers at once")
+}
+
+// TestSharedClientThousandCallsQueued: 1 000 DoNormal calls waiting at once
+// on one Client are all queued at gearmand at the same moment, while the
+// process holds at most 64 more OS threads than before; a worker then
+// answers each correctly.
+func TestSharedClientThousandCallsQueued(t *testing.T) {
+	const calls = 1000
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	require.NoError(t, c.Ping([]byte("warm up")))
+	before := osThreads(t)
+
+	type answer struct {
+		i   int
+		got []byte
+		err error
+	}
+	answers := make(chan answer, calls)
+	for i := range calls {
+		go func() {
+			got, err := c.DoNormal("echo", []byte(strconv.Itoa(i)), "")
+			answers <- answer{i, got, err}
+		}()
+	}
+	peakThreads := 0
+	require.True(t, eventually(concurrencyLimit, func() bool {
+		peakThreads = max(peakThreads, osThreads(t))
+		total, _, _, _ := fltStatus(srv.Addr(), "echo")
+		return total == calls
+	}), "all %d jobs queued at gearmand at once", calls)
+	peakThreads = max(peakThreads, osThreads(t))
+	t.Logf("OS threads: %d before, at most %d with %d calls waiting", before, peakThreads, calls)
+	require.LessOrEqual(t, peakThreads-before, 64, "OS threads added by %d waiting calls", calls)
+
+	startEchoWorkerProcess(t, srv)
+	for range calls {
+		a := <-answers
+		require.NoError(t, a.err)
+		require.True(t, bytes.Equal([]byte(strconv.Itoa(a.i)), a.got), "call %d got %q", a.i, a.got)
+	}
+}
