@@ -661,7 +661,6 @@ func (c *Client) runTask(ctx context.Context, op string, t taskLib) error {
 	}
 }
 
-
 // ---- plumbing ----
 
 func (c *Client) acquire(ctx context.Context, op string) error {
