@@ -39,6 +39,11 @@ type clientLib interface {
 	// waiting; IOWait comes with what to wait for (valid until the next
 	// step). waitFirst first takes in what the last wait found.
 	step(waitFirst bool) (ReturnCode, []pollRequest)
+	// runUntil runs the tasks for a caller alone with the client: libgearman
+	// waits itself, blocking the thread, with wakeFD among its fds, until t
+	// finished, wakeFD was written (woken), a wait of timeoutMs passed
+	// (timedOut; -1: none), or libgearman answered other than IOWait.
+	runUntil(t taskLib, wakeFD, timeoutMs int) (rc ReturnCode, woken, timedOut bool)
 	// setTimeout sets libgearman's own timeout, for the calls that block in
 	// it whatever the mode (the server options sent on connect).
 	setTimeout(ms int)

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -330,6 +331,30 @@ gearman_return_t gm_client_step(gearman_client_st *client, bool wait_first, gm_r
     if (rc != GEARMAN_IO_WAIT) return rc;
     wait_first = true;
   }
+}
+
+gearman_return_t gm_client_run_until(gearman_client_st *client, const gm_task *t, int wake_fd,
+                                     int timeout_ms, bool *woken, bool *timed_out) {
+  *woken = *timed_out = false;
+  gearman_client_set_timeout(client, timeout_ms);
+  gearman_return_t rc = gearman_client_run_tasks(client);
+  while (rc == GEARMAN_IO_WAIT && !t->finished) {
+    gm_wake_begin(wake_fd, woken);
+    gearman_return_t w = gearman_client_wait(client);
+    gm_wake_end();
+    if (*woken) break;
+    if (w == GEARMAN_TIMEOUT) {
+      *timed_out = true;
+      break;
+    }
+    if (w != GEARMAN_SUCCESS) {
+      rc = w;
+      break;
+    }
+    rc = gearman_client_run_tasks(client);
+  }
+  gearman_client_set_timeout(client, -1);
+  return rc;
 }
 
 gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {

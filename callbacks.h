@@ -101,6 +101,14 @@ gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms);
 // wait_first). It returns IO_WAIT with rec holding the fds and events to
 // wait for, or run_tasks' answer.
 gearman_return_t gm_client_step(gearman_client_st *client, bool wait_first, gm_recorder *rec);
+// gm_client_run_until runs a non-blocking client's tasks for a caller alone
+// with it: libgearman waits itself, in poll(), with wake_fd among its fds
+// (wire.c), until t has finished, wake_fd was written (*woken), a wait of
+// timeout_ms passed with nothing ready (*timed_out; -1: none), or libgearman
+// answers other than IO_WAIT. A packet part way across waits without the
+// timeout. It leaves nothing recorded: the next step waits first.
+gearman_return_t gm_client_run_until(gearman_client_st *client, const gm_task *t, int wake_fd,
+                                     int timeout_ms, bool *woken, bool *timed_out);
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
                          size_t size, int timeout_ms);
 bool gm_client_set_exceptions(gearman_client_st *client);

@@ -234,20 +234,38 @@ func (c *cClient) packets() uint64 { return uint64(*c.progress) }
 func (c *cClient) setTimeout(ms int) { C.gearman_client_set_timeout(c.p, C.int(ms)) }
 
 func (c *cClient) step(waitFirst bool) (ReturnCode, []pollRequest) {
-	if c.rec == nil {
-		c.rec = new(C.gm_recorder) // Go memory without Go pointers: C may use it during a call
-	}
-	rc := ReturnCode(C.gm_client_step(c.p, C.bool(waitFirst), c.rec))
+	rc := ReturnCode(C.gm_client_step(c.p, C.bool(waitFirst), c.recorder()))
 	if rc != IOWait {
 		return rc, nil
 	}
+	return rc, c.recorded()
+}
+
+// recorder is where libgearman's waits are recorded: Go memory without Go
+// pointers, which C may use during a call.
+func (c *cClient) recorder() *C.gm_recorder {
+	if c.rec == nil {
+		c.rec = new(C.gm_recorder)
+	}
+	return c.rec
+}
+
+// recorded returns what the last wait recorded, in a slice reused by the
+// next call.
+func (c *cClient) recorded() []pollRequest {
 	reqs := c.reqs[:0]
 	for i := range int(c.rec.n) {
 		q := c.rec.fds[i]
 		reqs = append(reqs, pollRequest{fd: int(q.fd), events: int16(q.events), gen: uint32(q.gen)})
 	}
 	c.reqs = reqs
-	return rc, reqs
+	return reqs
+}
+
+func (c *cClient) runUntil(t taskLib, wakeFD, timeoutMs int) (rc ReturnCode, woken, timedOut bool) {
+	var w, to C.bool
+	rc = ReturnCode(C.gm_client_run_until(c.p, t.(cTask).p, C.int(wakeFD), C.int(timeoutMs), &w, &to))
+	return rc, bool(w), bool(to)
 }
 
 func (c *cClient) runTasks(timeoutMs int) ReturnCode {

@@ -71,7 +71,7 @@ func NewClient() (*Client, error) {
 		events:  events,
 		driver:  newClientDriver(),
 	}
-	c.own = own(c, c.log, events, lib) // lib is freed first
+	c.own = own(c, c.log, events, lib, c.driver) // the driver's descriptors and lib are freed first
 	return c, nil
 }
 

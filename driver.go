@@ -82,8 +82,22 @@ func (c *Client) call(ctx context.Context, op string, req taskRequest) (taskLib,
 		return nil, closedError(op)
 	}
 	d.queue = append(d.queue, jc)
-	d.nudge(c)
+	lead := !d.running
+	if lead {
+		d.running, d.c = true, c
+	} else {
+		d.nudge(c)
+	}
 	d.mu.Unlock()
+	if lead {
+		if ctx.Done() != nil {
+			stop := context.AfterFunc(ctx, d.wait.wake)
+			d.drive(ctx, jc)
+			stop()
+		} else {
+			d.drive(ctx, jc)
+		}
+	}
 
 	select {
 	case <-jc.done:
@@ -133,6 +147,11 @@ func (d *clientDriver) nudge(c *Client) {
 	}
 }
 
+// free closes the driver's own descriptors, for a Client dropped without
+// Close: the driver then has no goroutine, which would keep the Client
+// reachable.
+func (d *clientDriver) free() { d.wait.close() }
+
 // close fails every call and waits for the goroutine to end (Client.Close).
 func (d *clientDriver) close() {
 	d.mu.Lock()
@@ -144,12 +163,19 @@ func (d *clientDriver) close() {
 	d.mu.Unlock()
 	if running {
 		<-d.stopped
-	} else {
-		d.wait.release()
 	}
+	d.wait.close()
 }
 
-func (d *clientDriver) run() {
+// run is the driver's own goroutine: it drives while there are calls, and
+// lingers a moment after the last.
+func (d *clientDriver) run() { d.drive(context.Background(), nil) }
+
+// drive runs the driver's loop. With lead, a caller drives for everyone
+// until its own call is answered or ctx ends, and then hands the driving to
+// a goroutine if other calls are in flight: a goroutine that makes one call
+// at a time never waits for another to run the loop for it.
+func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 	waitFirst := false
 	for {
 		d.mu.Lock()
@@ -167,7 +193,17 @@ func (d *clientDriver) run() {
 			close(d.stopped)
 			return
 		}
-		if len(d.queue) == 0 && len(d.inflight) == 0 {
+		idle := len(d.queue) == 0 && len(d.inflight) == 0
+		if lead != nil && (lead.delivered || idle || ctx.Err() != nil) {
+			if idle {
+				d.running, d.c = false, nil
+			} else {
+				go d.run() // running and c stay as they are
+			}
+			d.mu.Unlock()
+			return
+		}
+		if idle {
 			if d.lingered() {
 				return
 			}
@@ -187,9 +223,30 @@ func (d *clientDriver) run() {
 			waitFirst = false
 			continue
 		}
-		rc, reqs := d.lib.step(waitFirst)
-		d.deliverFinished()
-		waitFirst = false
+		var rc ReturnCode
+		var reqs []pollRequest
+		alone := lead != nil && len(d.inflight) == 1 && d.inflight[0] == lead && d.queueEmpty()
+		if alone {
+			var timedOut bool
+			_, err := d.wait.inC(func(wakeFD int) {
+				rc, _, timedOut = d.lib.runUntil(lead.t, wakeFD, timeoutMs(d.nextDeadline(nil)))
+			})
+			d.deliverFinished()
+			waitFirst = true // the next step takes in what libgearman's wait found
+			if rc == IOWait {
+				switch {
+				case err != nil:
+					d.failed(c, Errno)
+				case timedOut:
+					d.expire(nil)
+				}
+				continue
+			}
+		} else {
+			rc, reqs = d.lib.step(waitFirst)
+			d.deliverFinished()
+			waitFirst = false
+		}
 		switch {
 		case rc == IOWait:
 			woken, err := d.wait.wait(reqs, d.nextDeadline(reqs))
@@ -324,6 +381,12 @@ func (d *clientDriver) finish(jc *jobCall, err error) {
 	}
 }
 
+func (d *clientDriver) queueEmpty() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.queue) == 0
+}
+
 func (d *clientDriver) isGone(jc *jobCall) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -388,6 +451,14 @@ func (d *clientDriver) nextDeadline(reqs []pollRequest) time.Time {
 		}
 	}
 	return next
+}
+
+// timeoutMs turns a deadline into poll()'s timeout: -1 for none.
+func timeoutMs(deadline time.Time) int {
+	if deadline.IsZero() {
+		return -1
+	}
+	return max(0, int((time.Until(deadline)+time.Millisecond-1)/time.Millisecond))
 }
 
 // transferring reports whether a packet is part way across one of reqs, or

@@ -25,6 +25,8 @@ type fdWaiter struct {
 	mu      sync.Mutex
 	waiting []waitTarget // what the wait in progress waits on
 	woken   bool         // wake came, and the next wait returns at once
+	blocked bool         // the wait in progress blocks in poll() on wakeFD too
+	wakeFD  int          // an eventfd that ends such a wait; 0 until made
 }
 
 type fdKey struct {
@@ -148,6 +150,56 @@ func (w *fdWaiter) wake() {
 	w.woken = true
 	for _, t := range w.waiting {
 		t.d.f.SetDeadline(time.Unix(1, 0))
+	}
+	if w.blocked {
+		one := [8]byte{1}
+		syscall.Write(w.wakeFD, one[:])
+	}
+}
+
+// inC runs call, which blocks the thread in poll() on wakeFD among others,
+// so that wake ends it: a caller that has the driver to itself waits that
+// way, which costs less than parking in the netpoller. It reports whether
+// wake came, before call or during it.
+func (w *fdWaiter) inC(call func(wakeFD int)) (woken bool, err error) {
+	w.mu.Lock()
+	if w.woken {
+		w.woken = false
+		w.mu.Unlock()
+		return true, nil
+	}
+	if w.wakeFD == 0 {
+		fd, _, errno := syscall.Syscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+		if errno != 0 {
+			w.mu.Unlock()
+			return false, os.NewSyscallError("eventfd2", errno)
+		}
+		w.wakeFD = int(fd)
+	}
+	w.blocked = true
+	w.mu.Unlock()
+
+	call(w.wakeFD)
+
+	w.mu.Lock()
+	w.blocked = false
+	woken, w.woken = w.woken, false
+	w.mu.Unlock()
+	if woken { // a wake that came as call returned left the eventfd written
+		var b [8]byte
+		syscall.Read(w.wakeFD, b[:])
+	}
+	return woken, nil
+}
+
+// close releases everything, the eventfd too (Client.Close).
+func (w *fdWaiter) close() {
+	w.release()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.wakeFD != 0 {
+		syscall.Close(w.wakeFD)
+		w.wakeFD = 0
 	}
 }
 

@@ -288,6 +288,46 @@ gm_recorder *gm_record_begin(gm_recorder *r) {
 
 void gm_record_end(gm_recorder *outer) { gm_rec = outer; }
 
+static __thread int gm_wake_fd = -1;
+static __thread bool *gm_woken;
+
+void gm_wake_begin(int wake_fd, bool *woken) {
+  gm_wake_fd = wake_fd;
+  gm_woken = woken;
+}
+
+void gm_wake_end(void) { gm_wake_fd = -1; }
+
+// gm_wake_poll is a poll with the thread's wake fd added.
+static int gm_wake_poll(struct pollfd *fds, nfds_t n, int timeout) {
+  struct pollfd all[GM_RECORD_MAX + 1];
+  if (n > GM_RECORD_MAX) return gm_real(poll)(fds, n, timeout);
+  for (nfds_t i = 0; i < n; i++) {
+    all[i] = fds[i];
+    all[i].revents = 0;
+    if (timeout >= 0 && fds[i].fd >= 0) {
+      gm_wire *c = gm_wire_of(fds[i].fd, false);
+      if ((fds[i].events & POLLOUT) ||
+          (c != NULL && c->gearman && (c->in.have || c->in.left || c->out.have || c->out.left))) {
+        timeout = -1;  // a timeout must not cut a packet
+        atomic_fetch_add(&gm_held, 1);
+      }
+    }
+  }
+  all[n].fd = gm_wake_fd;
+  all[n].events = POLLIN;
+  all[n].revents = 0;
+  int ready = gm_real(poll)(all, n + 1, timeout);
+  if (ready <= 0) return ready;
+  for (nfds_t i = 0; i < n; i++) fds[i].revents = all[i].revents;
+  if (all[n].revents != 0) {
+    gm_drain(gm_wake_fd);
+    *gm_woken = true;
+    ready--;
+  }
+  return ready;
+}
+
 bool gm_wire_busy(int fd) {
   gm_wire *c = gm_wire_of(fd, false);
   return c != NULL && c->gearman && (c->in.have || c->in.left || c->out.have || c->out.left);
@@ -312,6 +352,7 @@ static int gm_record(gm_recorder *r, struct pollfd *fds, nfds_t n) {
 
 int gm_entry(poll)(struct pollfd *fds, nfds_t n, int timeout) {
   if (gm_rec != NULL) return gm_record(gm_rec, fds, n);
+  if (gm_wake_fd >= 0) return gm_wake_poll(fds, n, timeout);
   gm_waiter *w = gm_current;
   bool mid, sending;
   nfds_t pipe_at;

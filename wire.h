@@ -55,6 +55,14 @@ typedef struct gm_recorder {
 gm_recorder *gm_record_begin(gm_recorder *r);  // returns the recorder it replaces
 void gm_record_end(gm_recorder *outer);
 
+// A caller alone with a non-blocking client lets libgearman wait itself,
+// in poll(), with wake_fd among the fds: while gm_wake_begin is in force on
+// a thread, a poll of that thread also ends when wake_fd is written (it is
+// drained, and *woken set), and never times out while a packet is part way
+// across one of its fds.
+void gm_wake_begin(int wake_fd, bool *woken);
+void gm_wake_end(void);
+
 // gm_wire_busy reports whether a packet is part way across fd, either way:
 // a call must not give up on it then (a timeout would cut the transfer).
 bool gm_wire_busy(int fd);
