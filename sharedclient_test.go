@@ -117,3 +117,87 @@ func TestSharedClientThousandCallsQueued(t *testing.T) {
 		require.True(t, bytes.Equal([]byte(strconv.Itoa(a.i)), a.got), "call %d got %q", a.i, a.got)
 	}
 }
+
+// TestSharedClientCloseEndsEveryCall: Close ends every call waiting on a
+// shared Client with ErrClosed, and a later call fails the same way.
+func TestSharedClientCloseEndsEveryCall(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	const calls = 50
+	errs := make(chan error, calls)
+	for range calls {
+		go func() {
+			_, err := c.DoNormal("nobody", []byte("x"), "")
+			errs <- err
+		}()
+	}
+	require.True(t, eventually(concurrencyLimit, func() bool {
+		total, _, _, _ := fltStatus(srv.Addr(), "nobody")
+		return total == calls
+	}), "all calls queued at gearmand")
+	require.NoError(t, c.Close())
+	for range calls {
+		select {
+		case err := <-errs:
+			require.ErrorIs(t, err, gearman.ErrClosed)
+		case <-time.After(concurrencyLimit):
+			t.Fatal("a call outlived Close")
+		}
+	}
+	_, err = c.DoNormal("nobody", []byte("x"), "")
+	require.ErrorIs(t, err, gearman.ErrClosed)
+}
+
+// TestSharedClientCancelOneCall: one call's context ending returns that call
+// at once; the other calls in flight on the same connection complete.
+func TestSharedClientCancelOneCall(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	release := make(chan struct{})
+	w := newWorker(t, srv)
+	require.NoError(t, w.SetConcurrency(4))
+	require.NoError(t, w.AddFunction("held", func(job *gearman.Job, _ any) ([]byte, error) {
+		<-release
+		return job.Workload(), nil
+	}, nil, 0))
+	runCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go w.Run(runCtx)
+
+	results := make(chan string, 3)
+	for i := range 3 {
+		go func() {
+			got, err := c.DoNormal("held", []byte(strconv.Itoa(i)), "")
+			if err != nil {
+				got = []byte(err.Error())
+			}
+			results <- string(got)
+		}()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan error, 1)
+	go func() {
+		_, err := c.DoNormalContext(ctx, "nobody", []byte("x"), "")
+		cancelled <- err
+	}()
+	require.True(t, eventually(concurrencyLimit, func() bool {
+		held, _, _, _ := fltStatus(srv.Addr(), "held")
+		nobody, _, _, _ := fltStatus(srv.Addr(), "nobody")
+		return held == 3 && nobody == 1
+	}), "all four jobs at gearmand")
+	cancel()
+	select {
+	case err := <-cancelled:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(concurrencyLimit):
+		t.Fatal("the cancelled call did not return")
+	}
+	close(release)
+	got := map[string]bool{}
+	for range 3 {
+		got[<-results] = true
+	}
+	require.Equal(t, map[string]bool{"0": true, "1": true, "2": true}, got)
+}
