@@ -216,6 +216,11 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 		for _, jc := range fresh {
 			d.submit(c, jc)
 		}
+		if len(fresh) > 0 {
+			// New tasks go out first: a step that began with the wait would
+			// return at once to it, with them unsent.
+			waitFirst = false
+		}
 		clear(fresh)
 		d.spare = fresh[:0]
 		d.dropAbandoned(c)
@@ -227,12 +232,13 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 		var reqs []pollRequest
 		alone := lead != nil && len(d.inflight) == 1 && d.inflight[0] == lead && d.queueEmpty()
 		if alone {
+			rc = IOWait // unless the call runs: a wake that came first skips it
 			var timedOut bool
 			_, err := d.wait.inC(func(wakeFD int) {
 				rc, _, timedOut = d.lib.runUntil(lead.t, wakeFD, timeoutMs(d.nextDeadline(nil)))
 			})
 			d.deliverFinished()
-			waitFirst = true // the next step takes in what libgearman's wait found
+			waitFirst = false // run_tasks takes in what libgearman's wait found
 			if rc == IOWait {
 				switch {
 				case err != nil:
@@ -246,6 +252,11 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 			rc, reqs = d.lib.step(waitFirst)
 			d.deliverFinished()
 			waitFirst = false
+			if rc == IOWait && lead != nil && d.isDelivered(lead) {
+				// The caller's own call is answered: it returns now, and a
+				// goroutine waits for the others (the loop's top hands over).
+				continue
+			}
 		}
 		switch {
 		case rc == IOWait:
@@ -385,6 +396,12 @@ func (d *clientDriver) queueEmpty() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.queue) == 0
+}
+
+func (d *clientDriver) isDelivered(jc *jobCall) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return jc.delivered
 }
 
 func (d *clientDriver) isGone(jc *jobCall) bool {

@@ -201,3 +201,72 @@ func TestSharedClientCancelOneCall(t *testing.T) {
 	}
 	require.Equal(t, map[string]bool{"0": true, "1": true, "2": true}, got)
 }
+
+// TestSharedClientSecondCallReachesServer: a call that arrives while the
+// first caller drives the Client alone, waiting in libgearman's poll(), is
+// sent at once (it once waited, unsent, until the first call's next packet).
+func TestSharedClientSecondCallReachesServer(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	errs := make(chan error, 2)
+	for i, function := range []string{"first", "second"} {
+		go func() {
+			_, err := c.DoNormal(function, []byte("x"), "")
+			errs <- err
+		}()
+		require.True(t, eventually(concurrencyLimit, func() bool {
+			total, _, _, _ := fltStatus(srv.Addr(), function)
+			return total == 1
+		}), "call %d (%s) queued at gearmand", i+1, function)
+	}
+	require.NoError(t, c.Close())
+	for range 2 {
+		require.ErrorIs(t, <-errs, gearman.ErrClosed)
+	}
+}
+
+// TestSharedClientFirstCallReturnsWhileOthersWait: the call that began
+// driving the Client returns once its own job is answered, although another
+// call on the same connection has no answer yet (it once stayed to wait for
+// that one).
+func TestSharedClientFirstCallReturnsWhileOthersWait(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	release := make(chan struct{})
+	w := newWorker(t, srv)
+	require.NoError(t, w.AddFunction("held", func(job *gearman.Job, _ any) ([]byte, error) {
+		<-release
+		return job.Workload(), nil
+	}, nil, 0))
+	runCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go w.Run(runCtx)
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.DoNormal("held", []byte("first"), "")
+		first <- err
+	}()
+	require.True(t, eventually(concurrencyLimit, func() bool {
+		_, running, _, _ := fltStatus(srv.Addr(), "held")
+		return running == 1
+	}), "the first call's job runs")
+	second := make(chan error, 1)
+	go func() {
+		_, err := c.DoNormal("nobody", []byte("x"), "")
+		second <- err
+	}()
+	require.True(t, eventually(concurrencyLimit, func() bool {
+		total, _, _, _ := fltStatus(srv.Addr(), "nobody")
+		return total == 1
+	}), "the second call's job queued at gearmand")
+	close(release)
+	select {
+	case err := <-first:
+		require.NoError(t, err)
+	case <-time.After(concurrencyLimit):
+		t.Fatal("the first call did not return")
+	}
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, <-second, gearman.ErrClosed)
+}
