@@ -2,6 +2,7 @@ package gearman
 
 import (
 	"context"
+	"errors"
 )
 
 // Client submits jobs to Gearman job servers (PHP GearmanClient).
@@ -35,7 +36,7 @@ type Client struct {
 	tasks    taskQueue
 	events   eventMask // which of tasks.callbacks are set; nil once closed
 
-	driver *clientDriver // runs the blocking jobs (driver.go)
+	pool *serverPool // runs the blocking jobs, one driver per server (servers.go, driver.go)
 }
 
 // serverSpec is one AddServer or AddServers call, replayed when the client's
@@ -69,9 +70,9 @@ func NewClient() (*Client, error) {
 		options: ClientFreeTasks,
 		tasks:   taskQueue{inflight: make(map[*Task]struct{})},
 		events:  events,
-		driver:  newClientDriver(),
+		pool:    newServerPool(),
 	}
-	c.own = own(c, c.log, events, lib, c.driver) // the driver's descriptors and lib are freed first
+	c.own = own(c, c.log, events, lib, c.pool) // the drivers' descriptors and libs are freed first
 	return c, nil
 }
 
@@ -89,7 +90,7 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	c.driver.close()
+	c.pool.close()
 	c.turn.wait()
 	c.abandonAll(LostConnection)
 	c.lib = nil
@@ -127,6 +128,8 @@ func (c *Client) Clone() (*Client, error) {
 			return nil, newError("Clone", rc, "re-adding server failed")
 		}
 	}
+	n.fo.needProbe = true
+	n.pool.setServers(endpoints(n.servers))
 	return n, nil
 }
 
@@ -277,6 +280,10 @@ func (c *Client) addServerSpec(op string, s serverSpec) error {
 	}
 	c.addedServer(s)
 	c.fo.needProbe = true
+	c.mu.Lock()
+	eps := endpoints(c.servers)
+	c.mu.Unlock()
+	c.pool.setServers(eps)
 	return c.succeed(Success)
 }
 
@@ -549,28 +556,34 @@ func (c *Client) JobStatusByUniqueKeyContext(ctx context.Context, unique string)
 	return c.status(ctx, op, kindStatusUnique, unique)
 }
 
+// status asks for a job's status through the status drivers (servers.go):
+// of several servers, first the one that should know the job, then the
+// others, until one knows it.
 func (c *Client) status(ctx context.Context, op string, kind taskKind, key string) (JobStatus, error) {
-	if err := c.acquire(ctx, op); err != nil {
-		return JobStatus{}, err
+	req := taskRequest{kind: kind, key: key}
+	var st JobStatus
+	var failure error
+	answered := false
+	for _, d := range c.pool.statusOrder(kind, key) {
+		t, err := c.callOn(ctx, op, req, d)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+				return JobStatus{}, err
+			}
+			failure = err
+			continue
+		}
+		st, answered = t.status(), true
+		t.release()
+		if st.Known {
+			break
+		}
 	}
-	defer c.release()
-	c.repair()
-	t, rc := c.lib.submit(taskRequest{kind: kind, key: key})
-	if rc != Success {
-		return JobStatus{}, c.fail(op, rc)
-	}
-	defer t.release()
-	if kind == kindStatusUnique {
-		// libgearman 1.1.20 counts GET_STATUS_UNIQUE as a job submission
-		// (run.cc), so the next job's JOB_CREATED on this connection would
-		// never be matched: start afresh after the lookup.
-		c.broken = true
-	}
-	if err := c.runTask(ctx, op, t); err != nil {
-		return JobStatus{}, err
+	if !answered {
+		return JobStatus{}, failure
 	}
 	c.succeed(Success)
-	return t.status(), nil
+	return st, nil
 }
 
 // do runs one job to its end through libgearman's task machinery, so that it
@@ -615,49 +628,6 @@ func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobP
 		return nil, "", c.record(newError(op, WorkException, string(t.data())))
 	default:
 		return nil, "", c.record(newError(op, t.result(), "the job failed"))
-	}
-}
-
-// runTask runs the client's tasks until t finished. The user's timeout is
-// measured, as libgearman measures it, from the last packet heard.
-func (c *Client) runTask(ctx context.Context, op string, t taskLib) error {
-	clock := newIdleClock(ctx, c.Timeout())
-	c.lib.setNonBlocking(false) // a blocking call waits inside libgearman
-	seen := c.lib.packets()
-	for {
-		c.yield.beforeBlocking()
-		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
-		if t.finished() {
-			return nil
-		}
-		if p := c.lib.packets(); p != seen {
-			seen = p
-			clock.progress()
-		}
-		switch rc {
-		case Success:
-			// Everything ran, yet t has no answer: the server dropped it.
-			c.broken = true
-			return c.record(newError(op, UnknownState, "the server ended the job without a result"))
-		case Timeout, IOWait:
-		default:
-			if isConnectionError(rc) {
-				c.broken = true
-			}
-			return c.fail(op, rc)
-		}
-		// A job abandoned mid-way stays queued on the server while this
-		// connection lives: reconnecting makes gearmand drop it.
-		switch {
-		case ctx.Err() != nil:
-			c.broken = true
-			return c.record(contextError(op, ctx.Err()))
-		case c.closed.Load():
-			return closedError(op)
-		case clock.expired():
-			c.broken = true
-			return c.record(newError(op, Timeout, "timeout reached"))
-		}
 	}
 }
 

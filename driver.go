@@ -29,17 +29,21 @@ type jobCall struct {
 	t   taskLib // the finished task, which the caller reads and releases
 	err error   // or why the call failed
 
-	// The driver's bookkeeping.
-	attempts int       // submissions no server acknowledged
-	seen     uint64    // packets of the task at the last look
-	last     time.Time // when the task last made progress
+	// The drivers' bookkeeping.
+	tried []endpoint                   // the servers picked so far (serverPool.pick)
+	fixed bool                         // the call stays with its first driver
+	owner atomic.Pointer[clientDriver] // the driver the call is with now
+	seen  uint64                       // packets of the task at the last look
+	last  time.Time                    // when the task last made progress
 
-	// Guarded by clientDriver.mu: exactly one of the two happens.
+	// mu guards the two below: exactly one of them happens.
+	mu        sync.Mutex
 	delivered bool // t or err was handed to the caller
 	gone      bool // the caller gave up; the driver frees the task when it ends
 }
 
 type clientDriver struct {
+	ep      *endpoint // the one server of lib; nil: the Client's servers as given
 	mu      sync.Mutex
 	c       *Client    // set while the goroutine runs: an idle driver holds nothing
 	queue   []*jobCall // waiting to be submitted, oldest first
@@ -53,6 +57,7 @@ type clientDriver struct {
 	lib        clientLib
 	exceptions bool // lib has sent the "exceptions" option
 	inflight   []*jobCall
+	reused     bool       // lib's connection was idle before the calls in flight
 	spare      []*jobCall // the queue's other buffer
 	wait       fdWaiter
 	linger     *time.Timer
@@ -62,33 +67,35 @@ type clientDriver struct {
 // last one ended.
 const driverLinger = 200 * time.Millisecond
 
-func newClientDriver() *clientDriver {
-	return &clientDriver{stopped: make(chan struct{}), kick: make(chan struct{}, 1)}
+func newClientDriver(ep *endpoint) *clientDriver {
+	return &clientDriver{ep: ep, stopped: make(chan struct{}), kick: make(chan struct{}, 1)}
 }
 
-// call runs one blocking job through the driver and returns its finished
-// task, which the caller releases.
+// call runs one blocking job through the driver of the server it goes to,
+// and returns its finished task, which the caller releases.
 func (c *Client) call(ctx context.Context, op string, req taskRequest) (taskLib, error) {
+	return c.callOn(ctx, op, req, nil)
+}
+
+// callOn is call on the driver to, which then stays the call's only one; nil
+// lets the pool pick the server.
+func (c *Client) callOn(ctx context.Context, op string, req taskRequest, to *clientDriver) (taskLib, error) {
 	timeout := time.Duration(-1)
 	if ms := c.Timeout(); ms >= 0 {
 		timeout = time.Duration(ms) * time.Millisecond
 	}
 	jc := newJobCall(op, req, timeout)
-	d := c.driver
-	d.mu.Lock()
-	if d.closing {
-		d.mu.Unlock()
+	d := to
+	if d == nil {
+		d = c.pool.pick(jc)
+	} else {
+		jc.fixed = true
+	}
+	lead, ok := d.enqueue(c, jc, true)
+	if !ok {
 		jobCalls.Put(jc)
 		return nil, closedError(op)
 	}
-	d.queue = append(d.queue, jc)
-	lead := !d.running
-	if lead {
-		d.running, d.c = true, c
-	} else {
-		d.nudge(c)
-	}
-	d.mu.Unlock()
 	if lead {
 		if ctx.Done() != nil {
 			stop := context.AfterFunc(ctx, d.wait.wake)
@@ -102,17 +109,20 @@ func (c *Client) call(ctx context.Context, op string, req taskRequest) (taskLib,
 	select {
 	case <-jc.done:
 	case <-ctx.Done():
-		d.mu.Lock()
+		jc.mu.Lock()
 		delivered := jc.delivered
 		jc.gone = !delivered
-		d.mu.Unlock()
+		jc.mu.Unlock()
 		if !delivered {
-			d.wait.wake() // the driver keeps jc until its task ends
+			jc.owner.Load().wait.wake() // the driver keeps jc until its task ends
 			return nil, c.record(contextError(op, ctx.Err()))
 		}
 		<-jc.done // the answer came first: use it
 	}
 	t, err := jc.t, jc.err
+	if err == nil && req.kind == kindBackground {
+		c.pool.remember(t.jobHandle(), jc.owner.Load())
+	}
 	jobCalls.Put(jc)
 	if err != nil {
 		return nil, c.record(err)
@@ -125,9 +135,28 @@ var jobCalls = sync.Pool{New: func() any { return &jobCall{done: make(chan struc
 
 func newJobCall(op string, req taskRequest, timeout time.Duration) *jobCall {
 	jc := jobCalls.Get().(*jobCall)
-	done := jc.done
-	*jc = jobCall{op: op, req: req, timeout: timeout, done: done}
+	done, tried := jc.done, jc.tried[:0]
+	*jc = jobCall{op: op, req: req, timeout: timeout, done: done, tried: tried}
 	return jc
+}
+
+// enqueue hands jc to d. With mayLead, a caller finds d idle and drives it
+// itself (lead); otherwise d's goroutine is started or woken. It fails when
+// d is closing.
+func (d *clientDriver) enqueue(c *Client, jc *jobCall, mayLead bool) (lead, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closing {
+		return false, false
+	}
+	jc.owner.Store(d)
+	d.queue = append(d.queue, jc)
+	if mayLead && !d.running {
+		d.running, d.c = true, c
+		return true, true
+	}
+	d.nudge(c)
+	return false, true
 }
 
 // nudge gets the goroutine to look at the queue: starts it, or wakes it
@@ -194,7 +223,7 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 			return
 		}
 		idle := len(d.queue) == 0 && len(d.inflight) == 0
-		if lead != nil && (lead.delivered || idle || ctx.Err() != nil) {
+		if lead != nil && (lead.isDelivered() || lead.owner.Load() != d || idle || ctx.Err() != nil) {
 			if idle {
 				d.running, d.c = false, nil
 			} else {
@@ -213,6 +242,9 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 		d.queue = d.spare[:0]
 		d.mu.Unlock()
 
+		if len(d.inflight) == 0 && d.lib != nil {
+			d.reused = true
+		}
 		for _, jc := range fresh {
 			d.submit(c, jc)
 		}
@@ -252,7 +284,7 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 			rc, reqs = d.lib.step(waitFirst)
 			d.deliverFinished()
 			waitFirst = false
-			if rc == IOWait && lead != nil && d.isDelivered(lead) {
+			if rc == IOWait && lead != nil && (lead.isDelivered() || lead.owner.Load() != d) {
 				// The caller's own call is answered: it returns now, and a
 				// goroutine waits for the others (the loop's top hands over).
 				continue
@@ -318,12 +350,12 @@ func (d *clientDriver) lingered() bool {
 // there is none, with the "exceptions" option sent first.
 func (d *clientDriver) submit(c *Client, jc *jobCall) {
 	if d.lib == nil {
-		lib, err := c.newDriverLib()
+		lib, err := c.newDriverLib(d.ep)
 		if err != nil {
 			d.finish(jc, err)
 			return
 		}
-		d.lib, d.exceptions = lib, false
+		d.lib, d.exceptions, d.reused = lib, false, false
 	}
 	if !d.exceptions && c.hasServers() {
 		// libgearman sends it blocking, whatever the mode: bound the wait.
@@ -333,13 +365,13 @@ func (d *clientDriver) submit(c *Client, jc *jobCall) {
 	}
 	// libgearman copies the workload here. The lock keeps a caller who gives
 	// up meanwhile from returning, and reusing its buffer, before the copy.
-	d.mu.Lock()
+	jc.mu.Lock()
 	if jc.gone {
-		d.mu.Unlock()
+		jc.mu.Unlock()
 		return
 	}
 	t, rc := d.lib.submit(jc.req)
-	d.mu.Unlock()
+	jc.mu.Unlock()
 	if rc != Success {
 		d.finish(jc, c.failOn(d.lib, jc.op, rc))
 		return
@@ -376,10 +408,10 @@ func (d *clientDriver) deliverFinished() {
 // finish ends a call, with err or with its task. A call whose caller gave
 // up has its task freed here instead.
 func (d *clientDriver) finish(jc *jobCall, err error) {
-	d.mu.Lock()
+	jc.mu.Lock()
 	gone := jc.gone
 	jc.delivered = !gone
-	d.mu.Unlock()
+	jc.mu.Unlock()
 	if gone || err != nil {
 		if jc.t != nil {
 			jc.t.release()
@@ -398,15 +430,15 @@ func (d *clientDriver) queueEmpty() bool {
 	return len(d.queue) == 0
 }
 
-func (d *clientDriver) isDelivered(jc *jobCall) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+func (jc *jobCall) isDelivered() bool {
+	jc.mu.Lock()
+	defer jc.mu.Unlock()
 	return jc.delivered
 }
 
-func (d *clientDriver) isGone(jc *jobCall) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+func (jc *jobCall) isGone() bool {
+	jc.mu.Lock()
+	defer jc.mu.Unlock()
 	return jc.gone
 }
 
@@ -415,16 +447,14 @@ func (d *clientDriver) isGone(jc *jobCall) bool {
 // flight the connection is closed, and gearmand drops the jobs not yet taken
 // by a worker.
 func (d *clientDriver) dropAbandoned(c *Client) {
-	d.mu.Lock()
 	abandoned, others := 0, 0
 	for _, jc := range d.inflight {
-		if jc.gone {
+		if jc.isGone() {
 			abandoned++
 		} else {
 			others++
 		}
 	}
-	d.mu.Unlock()
 	if abandoned == 0 || others > 0 {
 		return
 	}
@@ -460,7 +490,7 @@ func (d *clientDriver) nextDeadline(reqs []pollRequest) time.Time {
 		}
 	}()
 	for _, jc := range d.inflight {
-		if jc.timeout < 0 || d.isGone(jc) {
+		if jc.timeout < 0 || jc.isGone() {
 			continue
 		}
 		if at := jc.last.Add(jc.timeout); next.IsZero() || at.Before(next) {
@@ -504,10 +534,10 @@ func (d *clientDriver) expire(reqs []pollRequest) {
 		if jc.timeout < 0 || now.Sub(jc.last) < jc.timeout {
 			continue
 		}
-		d.mu.Lock()
+		jc.mu.Lock()
 		deliver := !jc.gone
 		jc.delivered = deliver
-		d.mu.Unlock()
+		jc.mu.Unlock()
 		if deliver {
 			// The task stays in flight without its caller, who may reuse jc.
 			d.inflight[i] = &jobCall{op: jc.op, t: jc.t, timeout: -1, gone: true}
@@ -518,12 +548,19 @@ func (d *clientDriver) expire(reqs []pollRequest) {
 	}
 }
 
-// failed ends the libgearman object after the connection error rc. A call a
-// server acknowledged fails (its job may have run); the others are
-// submitted again on a fresh object, each at most once per server.
+// failed ends the libgearman object after the connection error rc, and
+// marks its server down. A call a server acknowledged fails (its job may
+// have run); the others go to another server, each at most once per server
+// (with one server, once more to a fresh connection).
 func (d *clientDriver) failed(c *Client, rc ReturnCode) {
-	tries := max(1, len(c.multiServer()))
+	// A connection that sat idle may have died unseen while its server
+	// stayed up, or came back: one fresh connection to it is tried first.
+	stale := d.reused && d.ep != nil
+	if !stale {
+		c.pool.markDown(d.ep)
+	}
 	var retry []*jobCall
+	var errs []error
 	for _, jc := range d.inflight {
 		if jc.t.finished() {
 			d.finish(jc, nil)
@@ -532,31 +569,44 @@ func (d *clientDriver) failed(c *Client, rc ReturnCode) {
 		err := c.failOn(d.lib, jc.op, rc)
 		var e *Error
 		errors.As(err, &e)
-		switch {
-		case jc.t.jobHandle() != "":
+		if jc.t.jobHandle() != "" {
 			e.err = ErrAcknowledgedThenLost
-		case jc.attempts < tries:
-			jc.attempts++
-			jc.t.release()
-			jc.t = nil
-			retry = append(retry, jc)
+			d.finish(jc, err)
 			continue
-		default:
-			e.err = ErrNotAcknowledged
 		}
-		d.finish(jc, err)
+		e.err = ErrNotAcknowledged
+		jc.t.release()
+		jc.t = nil
+		retry, errs = append(retry, jc), append(errs, err)
 	}
 	d.inflight = d.inflight[:0]
 	d.dropLib(c)
-	for _, jc := range retry {
-		d.submit(c, jc)
+	for i, jc := range retry {
+		var next *clientDriver
+		if !stale && !jc.fixed {
+			next = c.pool.pick(jc)
+		}
+		switch {
+		case jc.isGone():
+			d.finish(jc, nil)
+		case stale:
+			d.submit(c, jc)
+		case next == nil:
+			d.finish(jc, errs[i])
+		case next == d:
+			d.submit(c, jc)
+		default:
+			if _, ok := next.enqueue(c, jc, false); !ok {
+				d.finish(jc, closedError(jc.op))
+			}
+		}
 	}
 }
 
 // newDriverLib makes the driver's libgearman object: non-blocking, with the
-// Client's logger and TLS, and its servers (of several, the first that
-// answers, as failover.go picks).
-func (c *Client) newDriverLib() (clientLib, error) {
+// Client's logger and TLS, and the driver's server, or the Client's servers
+// as given.
+func (c *Client) newDriverLib(ep *endpoint) (clientLib, error) {
 	lib, err := newClientLib()
 	if err != nil {
 		return nil, err
@@ -564,9 +614,8 @@ func (c *Client) newDriverLib() (clientLib, error) {
 	c.own.track(lib)
 	c.settle(lib)
 	lib.setNonBlocking(true)
-	if eps := c.multiServer(); eps != nil {
-		up, _ := reachable(eps)
-		lib.addServer(up[0].host, up[0].port)
+	if ep != nil {
+		lib.addServer(ep.host, ep.port)
 		return lib, nil
 	}
 	c.mu.Lock()
