@@ -8,11 +8,21 @@ import (
 // Client submits jobs to Gearman job servers (PHP GearmanClient).
 //
 // A Client is meant to be shared, like a *sql.DB: concurrent blocking jobs
-// (Do*, Do*Background and their Context variants) from any number of
-// goroutines run at once, pipelined on one connection, and while they wait
-// no OS thread waits for them. The other calls (AddTask and RunTasks,
-// JobStatus, Ping, Wait) keep PHP's per-object model: they run one at a time,
-// on a connection of their own, beside the blocking jobs. Close it when done.
+// (Do*, Do*Background and their Context variants) and status lookups
+// (JobStatus, JobStatusByUniqueKey) from any number of goroutines run at
+// once, pipelined on one connection per server, and while they wait no OS
+// thread waits for them. The other calls (AddTask and RunTasks, Ping, Wait)
+// keep PHP's per-object model: they run one at a time, on a connection of
+// their own, beside the blocking jobs. Close it when done.
+//
+// Given several servers, a Client spreads its blocking jobs over all those
+// that answer: a job with a unique key goes to the server a stable hash of
+// the key picks, so that gearmand can coalesce it and JobStatusByUniqueKey
+// finds it; jobs without one take turns. A server whose connection failed is
+// skipped until it answers again, and a job no server acknowledged goes to
+// another, at most once per server. JobStatus asks the server that issued
+// the handle first, then the others. AddTask and RunTasks still use one of
+// the servers, the first that answers, and fail over to the next.
 //
 // PHP's per-object state (ReturnCode, LastError, GetErrno, DoJobHandle,
 // DoStatus) keeps PHP's meaning for a goroutine that makes one call at a
