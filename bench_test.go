@@ -5,7 +5,9 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -103,5 +105,87 @@ func BenchmarkDoNormal1MiB(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 		})
+	}
+}
+
+// benchSleepWorker runs a Worker with n slots of a function "sleep50" that
+// holds each job 50 ms, and waits until gearmand lists it.
+func benchSleepWorker(b *testing.B, srv *gearmantest.Server, n int) {
+	w, err := gearman.NewWorker()
+	require.NoError(b, err)
+	require.NoError(b, w.AddServer(srv.Host(), srv.Port()))
+	require.NoError(b, w.SetConcurrency(n))
+	require.NoError(b, w.AddFunction("sleep50", sleepFunction(50*time.Millisecond), nil, 0))
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		w.Run(ctx)
+	}()
+	b.Cleanup(func() {
+		stop()
+		<-ran
+		w.Close()
+	})
+	require.True(b, eventually(concurrencyLimit, func() bool {
+		_, _, workers, _ := fltStatus(srv.Addr(), "sleep50")
+		return workers >= 1
+	}), "the worker registered")
+}
+
+// sleepFunction is a worker function that holds each job for d.
+func sleepFunction(d time.Duration) gearman.WorkerFunc {
+	return func(job *gearman.Job, _ any) ([]byte, error) {
+		time.Sleep(d)
+		return job.Workload(), nil
+	}
+}
+
+// BenchmarkSharedClient16x4 is issue 17's first target: 16 goroutines share
+// one Client and each makes 4 DoNormal calls in turn, of jobs that take
+// 50 ms, against 16 worker slots. One op is the whole round (ideal: 0.2 s).
+func BenchmarkSharedClient16x4(b *testing.B) {
+	srv := gearmantest.NewServer(b)
+	benchSleepWorker(b, srv, 16)
+	c := newClient(b, srv)
+	b.ResetTimer()
+	for range b.N {
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 4 {
+					_, err := c.DoNormal("sleep50", []byte("x"), "")
+					require.NoError(b, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+// BenchmarkConcurrency8 is issue 17's SetConcurrency target: 32 Clients each
+// submit one job of 50 ms to one Worker with SetConcurrency(8). One op is the
+// whole round (ideal: 0.2 s).
+func BenchmarkConcurrency8(b *testing.B) {
+	srv := gearmantest.NewServer(b)
+	benchSleepWorker(b, srv, 8)
+	clients := make([]*gearman.Client, 32)
+	for i := range clients {
+		clients[i] = newClient(b, srv)
+	}
+	b.ResetTimer()
+	for range b.N {
+		var wg sync.WaitGroup
+		for _, c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := c.DoNormal("sleep50", []byte("x"), "")
+				require.NoError(b, err)
+			}()
+		}
+		wg.Wait()
 	}
 }
