@@ -47,7 +47,10 @@ type clientLib interface {
 	// setTimeout sets libgearman's own timeout, for the calls that block in
 	// it whatever the mode (the server options sent on connect).
 	setTimeout(ms int)
-	echo(data []byte, timeoutMs int) ReturnCode
+	// echo sends data to every server and checks the echo, blocking the
+	// thread in poll() with wakeFD among its fds, until the echo came back,
+	// wakeFD was written, or a wait of timeoutMs passed (-1: none).
+	echo(data []byte, timeoutMs, wakeFD int) ReturnCode
 	// setLog sends libgearman's log lines up to verbosity v to the logSink
 	// behind h; h 0 stops them.
 	setLog(h handle, v Verbose)

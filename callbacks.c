@@ -267,12 +267,12 @@ gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms) {
 }
 
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
-                         size_t size, int timeout_ms) {
+                         size_t size, int timeout_ms, int wake_fd) {
   gearman_client_set_timeout(client, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
-  gm_waiter *w = gm_client_waiter(client);
-  gm_waiter *outer = gm_wait_enter(w);
+  bool woken = false;
+  gm_wake_begin(wake_fd, &woken);
   gearman_return_t rc = gearman_client_echo(client, data, size);
-  gm_wait_leave(w, outer);
+  gm_wake_end();
   return rc;
 }
 

@@ -106,11 +106,14 @@ gearman_return_t gm_client_step(gearman_client_st *client, bool wait_first, gm_r
 // (wire.c), until t has finished, wake_fd was written (*woken), a wait of
 // timeout_ms passed with nothing ready (*timed_out; -1: none), or libgearman
 // answers other than IO_WAIT. A packet part way across waits without the
-// timeout. It leaves nothing recorded: the next step waits first.
+// timeout. It leaves nothing recorded: the next step starts with
+// run_tasks, which takes in what the last wait found.
 gearman_return_t gm_client_run_until(gearman_client_st *client, const gm_task *t, int wake_fd,
                                      int timeout_ms, bool *woken, bool *timed_out);
+// gm_echo is a blocking echo to every server of client, with wake_fd among
+// the fds of its poll(), so that writing to it ends the wait (wire.c).
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
-                         size_t size, int timeout_ms);
+                         size_t size, int timeout_ms, int wake_fd);
 bool gm_client_set_exceptions(gearman_client_st *client);
 // A task's own I/O, called from inside one of its callbacks.
 size_t gm_task_send_workload(gearman_task_st *task, const void *data, size_t size,

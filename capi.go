@@ -272,9 +272,9 @@ func (c *cClient) runTasks(timeoutMs int) ReturnCode {
 	return ReturnCode(C.gm_run_tasks(c.p, C.int(timeoutMs)))
 }
 
-func (c *cClient) echo(data []byte, timeoutMs int) ReturnCode {
+func (c *cClient) echo(data []byte, timeoutMs, wakeFD int) ReturnCode {
 	p, n := cbytes(data)
-	return ReturnCode(C.gm_echo(c.p, p, n, C.int(timeoutMs)))
+	return ReturnCode(C.gm_echo(c.p, p, n, C.int(timeoutMs), C.int(wakeFD)))
 }
 
 // cTask is a gm_task: pointer-shaped, so boxing it in taskLib costs nothing.

@@ -373,41 +373,6 @@ func (c *Client) WaitContext(ctx context.Context) error {
 // Ping sends workload to every server and checks the echo (PHP ping).
 func (c *Client) Ping(workload []byte) error { return c.PingContext(context.Background(), workload) }
 
-// PingContext is Ping with a context (Go only).
-func (c *Client) PingContext(ctx context.Context, workload []byte) error {
-	const op = "Ping"
-	if len(workload) == 0 {
-		return c.record(newError(op, InvalidArgument, "empty data: libgearman refuses an empty echo"))
-	}
-	if err := c.acquire(ctx, op); err != nil {
-		return err
-	}
-	defer c.release()
-	c.repair()
-	clock := newIdleClock(ctx, c.Timeout())
-	for {
-		// An echo cannot be resumed: a timed-out slice leaves its answer on
-		// the wire, so the connection is rebuilt before the next try.
-		c.yield.beforeBlocking()
-		rc := c.lib.echo(workload, clock.sliceOf(pingSliceMs))
-		switch {
-		case rc == Success:
-			return c.succeed(rc)
-		case rc != Timeout:
-			if isConnectionError(rc) {
-				c.broken = true
-			}
-			return c.fail(op, rc)
-		}
-		c.broken = true
-		if err := c.interrupted(ctx, op, &clock); err != nil {
-			return err
-		}
-		c.rebuildIfBroken()
-		c.repair()
-	}
-}
-
 // Echo pings the servers.
 //
 // Deprecated: use Ping (PHP echo).

@@ -41,6 +41,9 @@ type serverPool struct {
 
 	turns  atomic.Uint64  // the round of jobs without a unique key
 	probes sync.WaitGroup // probes in progress, which close waits for
+
+	pings   map[*fdWaiter]struct{} // the waits of Pings in progress (ping.go)
+	pinging sync.WaitGroup
 }
 
 // serverDown is what the pool knows of a server whose connection failed.
@@ -249,6 +252,7 @@ func (p *serverPool) close() {
 	for _, d := range p.all() {
 		d.close()
 	}
+	p.stopPings()
 	p.probes.Wait()
 }
 
