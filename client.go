@@ -11,9 +11,10 @@ import (
 // (Do*, Do*Background and their Context variants) and status lookups
 // (JobStatus, JobStatusByUniqueKey) from any number of goroutines run at
 // once, pipelined on one connection per server, and while they wait no OS
-// thread waits for them. The other calls (AddTask and RunTasks, Ping, Wait)
-// keep PHP's per-object model: they run one at a time, on a connection of
-// their own, beside the blocking jobs. Close it when done.
+// thread waits for them. Pings run at once too, each on connections of its
+// own. PHP's task list (AddTask and RunTasks, Wait) keeps PHP's per-object
+// model: one RunTasks at a time, on a connection of its own, beside the
+// blocking jobs. Close it when done.
 //
 // Given several servers, a Client spreads its blocking jobs over all those
 // that answer: a job with a unique key goes to the server a stable hash of
