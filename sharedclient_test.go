@@ -155,16 +155,7 @@ func TestSharedClientCloseEndsEveryCall(t *testing.T) {
 func TestSharedClientCancelOneCall(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	c := newClient(t, srv)
-	release := make(chan struct{})
-	w := newWorker(t, srv)
-	require.NoError(t, w.SetConcurrency(4))
-	require.NoError(t, w.AddFunction("held", func(job *gearman.Job, _ any) ([]byte, error) {
-		<-release
-		return job.Workload(), nil
-	}, nil, 0))
-	runCtx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go w.Run(runCtx)
+	release := runHeldWorker(t, srv, 4)
 
 	results := make(chan string, 3)
 	for i := range 3 {
@@ -232,15 +223,7 @@ func TestSharedClientSecondCallReachesServer(t *testing.T) {
 func TestSharedClientFirstCallReturnsWhileOthersWait(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	c := newClient(t, srv)
-	release := make(chan struct{})
-	w := newWorker(t, srv)
-	require.NoError(t, w.AddFunction("held", func(job *gearman.Job, _ any) ([]byte, error) {
-		<-release
-		return job.Workload(), nil
-	}, nil, 0))
-	runCtx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go w.Run(runCtx)
+	release := runHeldWorker(t, srv, 1)
 
 	first := make(chan error, 1)
 	go func() {
@@ -269,4 +252,20 @@ func TestSharedClientFirstCallReturnsWhileOthersWait(t *testing.T) {
 	}
 	require.NoError(t, c.Close())
 	require.ErrorIs(t, <-second, gearman.ErrClosed)
+}
+
+// runHeldWorker runs a Worker with slots slots of a function "held" that
+// echoes each job once release is closed.
+func runHeldWorker(t *testing.T, srv *gearmantest.Server, slots int) (release chan struct{}) {
+	release = make(chan struct{})
+	w := newWorker(t, srv)
+	require.NoError(t, w.SetConcurrency(slots))
+	require.NoError(t, w.AddFunction("held", func(job *gearman.Job, _ any) ([]byte, error) {
+		<-release
+		return job.Workload(), nil
+	}, nil, 0))
+	runCtx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go w.Run(runCtx)
+	return release
 }
