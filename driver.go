@@ -63,6 +63,27 @@ type clientDriver struct {
 	linger     *time.Timer
 }
 
+// A caller alone with its driver lets libgearman block its thread in poll(),
+// which costs less than parking in the netpoller; but with many Clients,
+// each with one call waiting, that would be a thread per call again. Only
+// maxThreadsInC callers in the process wait that way at once; the others
+// park in the netpoller.
+const maxThreadsInC = 8
+
+var threadsInC atomic.Int32
+
+// optionSends bounds the "exceptions" options being sent at once, each of
+// which blocks a thread in C while it connects and waits for the answer.
+var optionSends = make(chan struct{}, maxThreadsInC)
+
+func takeThreadInC() bool {
+	if threadsInC.Add(1) <= maxThreadsInC {
+		return true
+	}
+	threadsInC.Add(-1)
+	return false
+}
+
 // driverLinger is how long the goroutine waits for another call after the
 // last one ended.
 const driverLinger = 200 * time.Millisecond
@@ -263,12 +284,16 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 		var rc ReturnCode
 		var reqs []pollRequest
 		alone := lead != nil && len(d.inflight) == 1 && d.inflight[0] == lead && d.queueEmpty()
+		if alone && !takeThreadInC() {
+			alone = false
+		}
 		if alone {
 			rc = IOWait // unless the call runs: a wake that came first skips it
 			var timedOut bool
 			_, err := d.wait.inC(func(wakeFD int) {
 				rc, _, timedOut = d.lib.runUntil(lead.t, wakeFD, timeoutMs(d.nextDeadline(nil)))
 			})
+			threadsInC.Add(-1)
 			d.deliverFinished()
 			waitFirst = false // run_tasks takes in what libgearman's wait found
 			if rc == IOWait {
@@ -358,10 +383,13 @@ func (d *clientDriver) submit(c *Client, jc *jobCall) {
 		d.lib, d.exceptions, d.reused = lib, false, false
 	}
 	if !d.exceptions && c.hasServers() {
-		// libgearman sends it blocking, whatever the mode: bound the wait.
+		// libgearman sends it blocking, whatever the mode: bound the wait,
+		// and the threads that many new connections would hold at once.
+		optionSends <- struct{}{}
 		d.lib.setTimeout(optionTimeoutMs)
 		d.exceptions = d.lib.enableExceptions()
 		d.lib.setTimeout(-1)
+		<-optionSends
 	}
 	// libgearman copies the workload here. The lock keeps a caller who gives
 	// up meanwhile from returning, and reusing its buffer, before the copy.

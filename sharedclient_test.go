@@ -118,6 +118,44 @@ func TestSharedClientThousandCallsQueued(t *testing.T) {
 	}
 }
 
+// TestManyClientsOneCallEach: 300 Clients, each with one DoNormal waiting,
+// have all 300 jobs queued at gearmand while the process holds at most 64
+// more OS threads than before (each call once held a thread inside C); a
+// worker then answers each.
+func TestManyClientsOneCallEach(t *testing.T) {
+	const clients = 300
+	srv := gearmantest.NewServer(t)
+	cs := make([]*gearman.Client, clients)
+	for i := range cs {
+		cs[i] = newClient(t, srv)
+	}
+	before := osThreads(t)
+	errs := make(chan error, clients)
+	for i, c := range cs {
+		go func() {
+			got, err := c.DoNormal("echo", []byte(strconv.Itoa(i)), "")
+			if err == nil && string(got) != strconv.Itoa(i) {
+				err = fmt.Errorf("call %d got %q", i, got)
+			}
+			errs <- err
+		}()
+	}
+	peakThreads := 0
+	require.True(t, eventually(concurrencyLimit, func() bool {
+		peakThreads = max(peakThreads, osThreads(t))
+		total, _, _, _ := fltStatus(srv.Addr(), "echo")
+		return total == clients
+	}), "all %d jobs queued at gearmand at once", clients)
+	peakThreads = max(peakThreads, osThreads(t))
+	t.Logf("OS threads: %d before, at most %d with %d calls waiting", before, peakThreads, clients)
+	require.LessOrEqual(t, peakThreads-before, 64, "OS threads added by %d waiting calls", clients)
+
+	startEchoWorkerProcess(t, srv)
+	for range clients {
+		require.NoError(t, <-errs)
+	}
+}
+
 // TestSharedClientCloseEndsEveryCall: Close ends every call waiting on a
 // shared Client with ErrClosed, and a later call fails the same way.
 func TestSharedClientCloseEndsEveryCall(t *testing.T) {
