@@ -1,7 +1,9 @@
 // The C side of the boundary between Go and libgearman.
 //
-// Everything libgearman calls back into lives here (callbacks.c) and in
-// trampolines.go (the //export functions). libgearman never sees a Go pointer:
+// Everything libgearman calls back into lives in the shims, one file per
+// concept: client_tasks.c (the client and its tasks), callbacks.c (the
+// worker and its jobs), library.c (logging, what the library can do, the C
+// heap), and in trampolines.go (the //export functions). libgearman never sees a Go pointer:
 // task and worker-function contexts are C structs or runtime/cgo.Handle values
 // carried as integers.
 #ifndef LIBGEARMAN_GO_CALLBACKS_H
@@ -19,6 +21,14 @@
 #if !defined(LIBGEARMAN_VERSION_HEX) || LIBGEARMAN_VERSION_HEX < 0x01001000
 #error "libgearman-go needs libgearman 1.1 or newer (Debian/Ubuntu: apt-get install libgearman-dev)"
 #endif
+
+// A timeout of 0 makes libgearman skip poll() and, while a connection is
+// being made, wedges the client for good (NO_ACTIVE_FDS on every later call).
+// Every wait the binding makes is therefore at least 1 ms; a user's timeout of
+// 0 is measured in Go.
+static inline int gm_clamp_timeout(int timeout_ms) {
+  return timeout_ms < 1 ? 1 : timeout_ms;
+}
 
 // The eight client task events, in the order of gearman_actions_t.
 enum gm_event {
