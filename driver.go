@@ -141,8 +141,8 @@ func (c *Client) callOn(ctx context.Context, op string, req taskRequest, to *cli
 		<-jc.done // the answer came first: use it
 	}
 	t, err := jc.t, jc.err
-	if err == nil && req.kind == kindBackground {
-		c.pool.remember(t.jobHandle(), jc.owner.Load())
+	if d := jc.owner.Load(); err == nil && req.kind == kindBackground && d.ep != nil {
+		c.pool.remember(t.jobHandle(), *d.ep)
 	}
 	jobCalls.Put(jc)
 	if err != nil {

@@ -90,9 +90,9 @@ func (p *serverPool) setServers(eps []endpoint) {
 	}
 }
 
-// remember notes that d's server issued a background job's handle.
-func (p *serverPool) remember(handle string, d *clientDriver) {
-	if d == nil || d.ep == nil || handle == "" {
+// remember notes that ep issued a background job's handle.
+func (p *serverPool) remember(handle string, ep endpoint) {
+	if handle == "" {
 		return
 	}
 	p.mu.Lock()
@@ -106,7 +106,7 @@ func (p *serverPool) remember(handle string, d *clientDriver) {
 			p.oldest = (p.oldest + 1) % rememberHandles
 		}
 	}
-	p.issuer[handle] = *d.ep
+	p.issuer[handle] = ep
 }
 
 // statusOrder lists the status drivers to ask about a job, in turn: the
