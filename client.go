@@ -272,7 +272,9 @@ func (c *Client) AddServer(host string, port int) error {
 // addServers).
 //
 // Unlike PHP, it does not connect, and it refuses a host holding a NUL byte
-// or a port outside 0 to 65535, as AddServer does.
+// or a port outside 0 to 65535, as AddServer does. And unlike PHP, whose
+// libgearman sends every job to one of its servers, a Client with several
+// spreads its blocking jobs over all that answer (see Client).
 func (c *Client) AddServers(servers string) error {
 	s := serverSpec{list: servers, multi: true}
 	if err := s.validate("AddServers"); err != nil {
