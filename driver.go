@@ -60,6 +60,7 @@ type clientDriver struct {
 	reused     bool       // lib's connection was idle before the calls in flight
 	spare      []*jobCall // the queue's other buffer
 	wait       fdWaiter
+	yield      yielder // before each wait in C (sched.go)
 	linger     *time.Timer
 }
 
@@ -289,6 +290,7 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 		}
 		if alone {
 			rc = IOWait // unless the call runs: a wake that came first skips it
+			d.yield.beforeBlocking()
 			var timedOut bool
 			_, err := d.wait.inC(func(wakeFD int) {
 				rc, _, timedOut = d.lib.runUntil(lead.t, wakeFD, timeoutMs(d.nextDeadline(nil)))
