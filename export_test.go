@@ -11,9 +11,9 @@ func LengthenBatchesForTest(d time.Duration) (restore func()) {
 	return func() { batchLength = old }
 }
 
-// ShortenWatchdogSliceForTest makes the slice watchdog end a worker's idle
-// wait after d instead of workSlice; the returned function restores it.
-func ShortenWatchdogSliceForTest(d time.Duration) (restore func()) {
+// ShortenIdleSliceForTest makes a worker asleep ask for jobs again after d
+// instead of workSlice; the returned function restores it.
+func ShortenIdleSliceForTest(d time.Duration) (restore func()) {
 	old := workSlice
 	workSlice = d
 	return func() { workSlice = old }
@@ -23,3 +23,7 @@ func ShortenWatchdogSliceForTest(d time.Duration) (restore func()) {
 // past an interrupt or a timeout: in the binding's poll (wire.c), or in the
 // client driver's (driver.go).
 func WireHeldWaits() int64 { return wireHeldWaits() + heldWaits.Load() }
+
+// WorkerBusyWaits counts the waits for a job that began in the middle of a
+// transfer, which neither a timeout nor a context may end (worknet.go).
+func WorkerBusyWaits() int64 { return busyWaits.Load() }
