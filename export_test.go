@@ -23,7 +23,3 @@ func ShortenIdleSliceForTest(d time.Duration) (restore func()) {
 // past an interrupt or a timeout: in the binding's poll (wire.c), or in the
 // client driver's (driver.go).
 func WireHeldWaits() int64 { return wireHeldWaits() + heldWaits.Load() }
-
-// WorkerBusyWaits counts the waits for a job that began in the middle of a
-// transfer, which neither a timeout nor a context may end (worknet.go).
-func WorkerBusyWaits() int64 { return busyWaits.Load() }

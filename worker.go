@@ -575,15 +575,16 @@ func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
 // WorkContext is Work with a context (Go only): it returns when ctx ends
 // while waiting for a job; a job already running finishes and its result is
 // sent first.
-func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, "Work", nil, false) }
+func (w *Worker) WorkContext(ctx context.Context) error {
+	return w.work(ctx, "Work", nil, false, false)
+}
 
 // work is WorkContext. A non-nil by is the caller's watcher of ctx: Run
 // watches its context once for all its jobs, as watching costs a
 // registration per call, measurable at thousands of jobs a second. With
-// batch (Run), one call serves the jobs of up to batchLength: Work's
-// bookkeeping was most of what the binding added to each job
-// (bench/notes.md).
-func (w *Worker) work(ctx context.Context, op string, by *watcher, batch bool) error {
+// park (Run's slots), the wait parks in Go's netpoller (workNet), and batch
+// makes one call serve the jobs of up to batchLength.
+func (w *Worker) work(ctx context.Context, op string, by *watcher, batch, park bool) error {
 	if err := w.acquire(ctx, op); err != nil {
 		return err
 	}
@@ -595,23 +596,26 @@ func (w *Worker) work(ctx context.Context, op string, by *watcher, batch bool) e
 		w.waitOnGrab = false
 		return w.check(op, w.lib.work(clampWait(timeout)))
 	}
-	if !w.afterLate {
+	if park && !w.afterLate {
 		return w.workNet(ctx, op, by, batch, timeout)
 	}
 	w.afterLate = false
 	return w.workBlocking(ctx, op, by, timeout)
 }
 
-// workBlocking runs one job with libgearman waiting inside C, in slices,
-// as all Work calls once did. It serves the call after a job whose result
-// was probably late: gearmand answers that result with ERROR, which reaches
-// the GRAB_JOB that follows, and libgearman 1.1.20 survives it only in
-// blocking mode (worknet.go).
+// workBlocking runs one job with libgearman waiting inside C, in slices of
+// a poll timeout, which Close or a context cut through the wakeup pipe. A
+// lone worker (Work, Run without slots) waits so: for one sequential worker
+// that cost less CPU than parking in the netpoller (bench/notes.md). A slot
+// also waits so for the call after a job whose result was probably late:
+// gearmand answers that result with ERROR, which reaches the GRAB_JOB that
+// follows, and libgearman 1.1.20 survives it only in blocking mode
+// (worknet.go).
 func (w *Worker) workBlocking(ctx context.Context, op string, by *watcher, timeout int) error {
 	clock := newIdleClock(ctx, timeout)
 	for {
 		var rc ReturnCode
-		ms := clock.sliceOf(workSliceMs)
+		ms := clock.sliceOf(int(workSlice.Milliseconds()))
 		woke := w.interruptible(ctx, w.lib, by, func() { rc = w.lib.work(ms) })
 		if rc == Success { // a job ran, even if ctx ended meanwhile
 			return w.succeed(rc)
@@ -823,16 +827,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	if n := w.Concurrency(); n > 1 {
 		return w.runSlots(ctx, n)
 	}
-	return w.run(ctx)
+	return w.run(ctx, false)
 }
 
 // run is Run with one slot: the Worker itself.
-func (w *Worker) run(ctx context.Context) error {
+func (w *Worker) run(ctx context.Context, park bool) error {
 	by, unwatch := w.watch(ctx)
 	defer unwatch()
 	backoff := time.Duration(0)
 	for {
-		err := w.work(ctx, "Run", by, true)
+		err := w.work(ctx, "Run", by, true, park)
 		if ended(ctx) {
 			return nil
 		}

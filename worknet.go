@@ -2,7 +2,6 @@ package gearman
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 )
 
@@ -81,7 +80,6 @@ func (w *Worker) workNet(ctx context.Context, op string, by *watcher, batch bool
 		switch {
 		case busy: // a timeout or a context never cuts a packet (wire.c)
 			dl = time.Time{}
-			busyWaits.Add(1)
 		case w.net.asleep:
 			// Asleep, the worker asks again after a while: a server that
 			// was down gets connected, and one that lost the wake-up
@@ -151,10 +149,6 @@ func wireBusyAny(reqs []pollRequest) bool {
 	}
 	return false
 }
-
-// busyWaits counts the waits workNet began with a packet part way across a
-// socket: tests check that they happen.
-var busyWaits atomic.Int64
 
 // workSlice bounds a wait while asleep: each slice ends with a GRAB_JOB to
 // every server, which connects those that were down. Tests shorten it.

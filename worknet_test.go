@@ -1,6 +1,7 @@
 package gearman_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"runtime"
@@ -18,10 +19,10 @@ import (
 // gearmand answers the late WORK_COMPLETE with ERROR, which reaches the
 // worker's next GRAB_JOB as UNEXPECTED_PACKET. libgearman 1.1.20 in
 // non-blocking mode then keeps a state without a job, and its next call
-// dereferences NULL. The worker must replace its libgearman worker and go on
-// serving, both in Run and in a Work loop.
+// dereferences NULL. The worker must go on serving: in Run, in a Work loop,
+// and in Run's slots, which wait in non-blocking mode.
 func TestWorkerSurvivesLateResult(t *testing.T) {
-	for _, mode := range []string{"Run", "Work"} {
+	for _, mode := range []string{"Run", "Work", "Slots"} {
 		t.Run(mode, func(t *testing.T) {
 			// With one try, gearmand fails the job at its timeout instead
 			// of handing it out again.
@@ -39,8 +40,11 @@ func TestWorkerSurvivesLateResult(t *testing.T) {
 			defer cancel()
 			served := make(chan error, 1)
 			var workErrs atomic.Int32
+			if mode == "Slots" {
+				require.NoError(t, w.SetConcurrency(2))
+			}
 			go func() {
-				if mode == "Run" {
+				if mode != "Work" {
 					served <- w.Run(ctx)
 					return
 				}
@@ -121,4 +125,43 @@ func TestIdleSlotsHoldNoThreads(t *testing.T) {
 	during := osThreads(t)
 	t.Logf("threads: %d before, %d with %d idle slots (GOMAXPROCS %d)", before, during, slots, runtime.GOMAXPROCS(0))
 	require.Less(t, during-before, slots/4, "idle slots hold OS threads")
+}
+
+// A slot receives a large job across many netpoller waits, and Run's
+// context ending while it arrives neither cuts it nor loses it: the job runs
+// once and its result comes back whole.
+func TestSlotsServeLargeJobAcrossWaits(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	runs := &runCounter{seen: map[uint64]int{}}
+	w := newWorker(t, srv)
+	require.NoError(t, w.AddFunction("xfer", runs.echo, nil, 0))
+	require.NoError(t, w.SetConcurrency(2))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- w.Run(ctx) }()
+	waitForWorker(t, srv, "xfer")
+
+	workload := patterned(3, 64<<20)
+	result := make(chan []byte, 1)
+	go func() {
+		got, err := c.DoNormal("xfer", workload, "")
+		if err != nil {
+			t.Errorf("DoNormal: %v", err)
+		}
+		result <- got
+	}()
+	require.True(t, eventually(30*time.Second, func() bool { return jobsRunning(srv, "xfer") == 1 }),
+		"gearmand never handed the job out")
+	cancel()
+	select {
+	case err := <-served:
+		require.NoError(t, err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+	got := <-result
+	require.True(t, bytes.Equal(workload, got), "the result differs at byte %d", firstDifference(workload, got))
+	require.Equal(t, 1, runs.count(3), "runs of the job")
 }
