@@ -5,12 +5,13 @@ import (
 	"time"
 )
 
-// The worker's waits for a job park its goroutine in Go's netpoller: its
-// libgearman worker runs in non-blocking mode in short calls (step), and
-// the goroutine waits in Go on the sockets libgearman asked for. A blocking
-// call into C would hold an OS thread, and with one P the runtime hands
-// that P to another thread during every wait (bench/notes.md). A context,
-// Close and the user's timeout are plain Go wake-ups of that wait.
+// The waits for a job of Run's slots park their goroutines in Go's
+// netpoller: each slot's libgearman worker runs in non-blocking mode in
+// short calls (step), and its goroutine waits in Go on the sockets
+// libgearman asked for, so that idle slots hold no OS thread. A context,
+// Close and the user's timeout are plain Go wake-ups of that wait. A lone
+// worker waits in C instead (workBlocking), which costs a sequential worker
+// less CPU (bench/notes.md).
 
 // netState is what a Worker's libgearman worker was left doing between two
 // steps. Guarded by the turn.
@@ -19,7 +20,7 @@ type netState struct {
 	asleep  bool // that step returned NoJobs: PRE_SLEEP sent, nothing under way
 }
 
-// workNet is work for a Worker in blocking mode: it runs one job, or with
+// workNet is work for a slot in blocking mode: it runs one job, or with
 // batch (Run) jobs until batchLength has passed since the first, so that
 // Run's bookkeeping around a call is paid once for many jobs.
 func (w *Worker) workNet(ctx context.Context, op string, by *watcher, batch bool, timeout int) error {
