@@ -13,10 +13,10 @@ import (
 	"github.com/libgearman-go/gearman/gearmantest"
 )
 
-// Run takes the jobs that come within a few milliseconds of each other in one
-// call into C (a batch, worker.go). These tests hold a batch to what Run did
-// job by job: it stops where Run would have stopped, Work stays one job, and
-// the slice watchdog still bounds the waits a batch goes on to. They lengthen
+// Run serves the jobs of a few milliseconds in one call of its loop (a batch,
+// worknet.go). These tests hold a batch to what Run did job by job: it stops
+// where Run would have stopped, Work stays one job, and the idle slice still
+// bounds the waits a batch goes on to. They lengthen
 // the batches, so that on a slow machine too the queued jobs and the wait
 // after them fall into one.
 
@@ -77,10 +77,10 @@ func TestWorkRunsOneJobWithMoreWaiting(t *testing.T) {
 	}
 }
 
-// The watchdog bounds a wait that a batch went on to after its jobs, without
-// Go seeing that wait begin: the worker, idle on one server after the jobs it
-// found queued there, registers with another that comes up meanwhile.
-func TestWatchdogBoundsWaitAfterBatch(t *testing.T) {
+// The idle slice bounds a wait that a batch went on to after its jobs: the
+// worker, idle on one server after the jobs it found queued there, registers
+// with another that comes up meanwhile.
+func TestIdleSliceBoundsWaitAfterBatch(t *testing.T) {
 	t.Cleanup(gearman.LengthenBatchesForTest(time.Minute)) // first in, last out: after Run's end
 	s0, s1 := gearmantest.NewServer(t), gearmantest.NewServer(t)
 	s1.Stop()
@@ -99,6 +99,6 @@ func TestWatchdogBoundsWaitAfterBatch(t *testing.T) {
 			t.Fatalf("%d of 3 queued jobs ran", i)
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // asleep on s0, in a wait without a poll timeout
+	time.Sleep(300 * time.Millisecond) // asleep on s0
 	requireServedOnceUp(t, s1, "batch-up")
 }

@@ -1,7 +1,5 @@
 package gearman
 
-import "time"
-
 // The interfaces below are everything the package needs from libgearman. They
 // are implemented by capi.go (cgo builds) and by nothing in !cgo builds, where
 // the constructors return errNoCgo. Client, Worker, Job and Task are plain Go
@@ -156,28 +154,28 @@ type workerLib interface {
 	register(name string, timeout int) ReturnCode
 	unregister(name string) ReturnCode
 	unregisterAll() ReturnCode
-	// work runs one job; a negative timeoutMs waits for it without a limit.
-	// With a batch above zero it goes on running jobs until the batch has
-	// passed, an attempt fails (returning that attempt's code), a job calls
-	// endBatch, or interrupt is called.
-	work(timeoutMs int, batch time.Duration) ReturnCode
+	// work runs one job in the object's own mode; a negative timeoutMs
+	// waits for it without a limit.
+	work(timeoutMs int) ReturnCode
+	// step runs one job or what can be done towards it without waiting, in
+	// non-blocking mode: Success once a job ran; IOWait (an exchange under
+	// way) or NoJobs (asleep) with the sockets to wait on before the next
+	// step, which then has waitFirst (and asleep after NoJobs); anything else
+	// is a failure after which the object must be replaced (gm_worker_step).
+	// ready says the sockets of the last wait are readable: the netpoller
+	// said so. timed says the caller has a deadline or a context to set
+	// aside in the middle of a packet (counted, wire.h).
+	step(waitFirst, asleep, ready, timed bool) (ReturnCode, []pollRequest)
 	// interrupt ends a wait in progress on another thread, at once or, in
 	// the middle of a transfer, at the transfer's next packet boundary;
 	// closing (Close) ends even that one if it receives, and cut then
 	// reports it.
 	// libgearman leaves the pipe it uses signalled: the object must be
-	// replaced afterwards, or the signal taken back with clearInterrupt.
+	// replaced afterwards.
 	interrupt(closing bool)
 	// cut reports that a wait ended in the middle of a transfer: libgearman
 	// cannot go on from there, and the object must not be used again.
 	cut() bool
-	// clearInterrupt takes back an interrupt once the wait it ended has
-	// returned, so that the next wait waits again.
-	clearInterrupt()
-	// idleFor tells, from any thread, how long the work call in progress
-	// has waited for its next job; false while a job of it runs or sends
-	// its result.
-	idleFor() (time.Duration, bool)
 	grabJob(timeoutMs int) (jobLib, ReturnCode)
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode
@@ -202,9 +200,6 @@ type jobLib interface {
 	// returns: it may instead leave data to the shim, which sends it once
 	// the function returned (one crossing less per job).
 	completeOnReturn(data []byte) ReturnCode
-	// endBatch makes the batch running this job return once the job is
-	// done (workerLib.work).
-	endBatch()
 	sendException(data []byte) ReturnCode
 	sendFail() ReturnCode
 	errorText() string

@@ -6,6 +6,7 @@
 
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,22 +24,19 @@
 static gm_job gm_job_of(gearman_job_st *job, gm_waiter *waiter, char *result,
                         size_t result_cap) {
   gm_job j = {job, waiter, gearman_job_workload(job), gearman_job_workload_size(job),
-              result, result_cap, 0, false, false};
+              result, result_cap, 0, false};
   return j;
 }
 
-// The watchdog needs no more than to see these eventually, and in order:
-// release stores and acquire loads (plain moves on x86, where a sequentially
-// consistent store is an xchg that waits for its cache line).
 struct gm_pace {
   gm_waiter waiter;  // the worker's, for every libgearman call the binding makes on it
-  _Atomic int64_t wait_began_ns;  // CLOCK_MONOTONIC
-  _Atomic bool in_job;
-  _Atomic bool interrupted;  // since the last gm_worker_clear_wakeup
-  // Only the thread inside gm_worker_work uses the rest. The worker's jobs
-  // run one at a time, so they share one result buffer.
-  bool end_batch;
+  // Only the thread inside gm_worker_work or gm_worker_step uses the rest.
+  // The worker's jobs run one at a time, so they share one result buffer.
   char result[GM_RESULT_INLINE];
+  // gm_worker_step: the error text of work's last NO_JOBS, and whether it is
+  // the text of the step's failure.
+  bool error_saved;
+  char error[GEARMAN_MAX_ERROR_SIZE];
 };
 
 gm_pace *gm_pace_new(gearman_worker_st *worker) {
@@ -49,32 +47,26 @@ gm_pace *gm_pace_new(gearman_worker_st *worker) {
 
 void gm_pace_free(gm_pace *pace) { free(pace); }
 
-// The pace of the gm_worker_work this thread is in, for the worker function
-// shim, which libgearman gives only the function's context. A job may run
-// another Worker's Work, so gm_worker_work restores the outer one.
+// The pace of the gm_worker_work or gm_worker_step this thread is in, for
+// the worker function shim, which libgearman gives only the function's
+// context. A job may run another Worker's Work, so both restore the outer
+// one.
 static __thread gm_pace *gm_running_pace;
-
-static int64_t gm_now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 // The send's own result is not looked at, as the Go side did not look at
 // it either: a failed send leaves its error on the connection, which the
 // next wait reports. The job counts as running until gearman_worker_work
 // returns: its result may still be on its way.
 // libgearman runs functions only inside gearman_worker_work, which the
-// binding calls only from gm_worker_work: the pace is always there.
+// binding calls only from gm_worker_work and gm_worker_step: the pace is
+// always there.
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
   gm_pace *pace = gm_running_pace;
-  atomic_store_explicit(&pace->in_job, true, memory_order_release);
   gm_job j = gm_job_of(job, &pace->waiter, pace->result, sizeof pace->result);
   gm_waiter *parked = gm_wait_park();
   gearman_return_t rc = goWorkerFunction(&j, (uintptr_t)context);
   gm_wait_unpark(parked);
   if (j.result_set) gearman_job_send_complete(job, j.result, j.result_size);
-  if (j.end_batch) pace->end_batch = true;
   return rc;
 }
 
@@ -90,53 +82,89 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
                                         (void *)handle);
 }
 
-// A negative timeout_ms waits without a limit: poll() is then given -1 and
-// arms no kernel timer, which a poll with a timeout does on every call (in a
-// VM each one costs a timer reprogramming; bench/notes.md). The Go side bounds
-// such waits with its slice watchdog instead, reading the pace.
-//
-// A batch spares Go's side of every job but the first its own bookkeeping
-// around the call (bench/notes.md). It ends after batch_ns, as Go must get
-// its goroutine through the scheduler every few milliseconds (sched.go).
-gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int timeout_ms,
-                                int64_t batch_ns) {
+// Work in the user's non-blocking mode, and the call after a job whose
+// result was probably late (worknet.go), run here; a wait for a job then ends
+// within a slice.
+gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int timeout_ms) {
   gearman_worker_st *worker = (gearman_worker_st *)worker_addr;
   gm_pace *pace = (gm_pace *)pace_addr;
   gearman_worker_set_timeout(worker, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
   gm_pace *outer = gm_running_pace;
   gm_running_pace = pace;
   gm_waiter *outer_waiter = gm_wait_enter(&pace->waiter);
-  pace->end_batch = false;
-  int64_t began = gm_now_ns(), now = began;
-  gearman_return_t rc;
-  for (;;) {
-    atomic_store_explicit(&pace->wait_began_ns, now, memory_order_release);
-    atomic_store_explicit(&pace->in_job, false, memory_order_release);
-    rc = gearman_worker_work(worker);
-    if (rc != GEARMAN_SUCCESS || pace->end_batch ||
-        atomic_load_explicit(&pace->interrupted, memory_order_acquire)) {
-      break;
-    }
-    now = gm_now_ns();
-    if (now - began >= batch_ns) break;
-  }
+  pace->error_saved = false;
+  gearman_return_t rc = gearman_worker_work(worker);
   gm_wait_leave(&pace->waiter, outer_waiter);
   gm_running_pace = outer;
   return rc;
 }
 
-int64_t gm_worker_idle_ns(uintptr_t pace_addr) {
+// Only the Go side decides when to stop; this only runs libgearman as far as
+// it goes. The worker's wakeup pipe is left out of the record: Go wakes its
+// own wait, and a pipe among the fds would make it wait on two sockets.
+gearman_return_t gm_worker_step(uintptr_t worker_addr, uintptr_t pace_addr, bool wait_first,
+                                bool asleep, gm_recorder *rec) {
+  gearman_worker_st *worker = (gearman_worker_st *)worker_addr;
   gm_pace *pace = (gm_pace *)pace_addr;
-  if (atomic_load_explicit(&pace->in_job, memory_order_acquire)) return -1;
-  int64_t began = atomic_load_explicit(&pace->wait_began_ns, memory_order_acquire);
-  int64_t idle = gm_now_ns() - began;
-  return idle < 0 ? 0 : idle;
+  bool was_non_blocking = gearman_worker_options(worker) & GEARMAN_WORKER_NON_BLOCKING;
+  if (!was_non_blocking) gearman_worker_add_options(worker, GEARMAN_WORKER_NON_BLOCKING);
+  // libgearman's own timeout stays -1: with 0 its wait would not poll at all.
+  gearman_worker_set_timeout(worker, -1);
+  gm_pace *outer = gm_running_pace;
+  gm_running_pace = pace;
+  gm_waiter *outer_waiter = gm_wait_enter(&pace->waiter);
+  pace->error_saved = false;
+  int pipe_fd = gearman_worker_id(worker).read_fd;
+  gearman_return_t rc = GEARMAN_IO_WAIT, last = asleep ? GEARMAN_NO_JOBS : GEARMAN_IO_WAIT;
+  for (;;) {
+    if (wait_first) {
+      rec->n = 0;
+      gm_recorder *outer_rec = gm_record_begin(rec);
+      gearman_return_t w = gearman_worker_wait(worker);
+      gm_record_end(outer_rec);
+      if (w == GEARMAN_TIMEOUT) {
+        int kept = 0;
+        for (int i = 0; i < rec->n; i++) {
+          if (rec->fds[i].fd != pipe_fd) rec->fds[kept++] = rec->fds[i];
+        }
+        rec->n = kept;
+        rc = last;
+        if (kept > 0) break;
+        w = GEARMAN_NO_ACTIVE_FDS;
+      }
+      if (w == GEARMAN_NO_ACTIVE_FDS) {  // no server connected: work's own reason is the one to give
+        rc = GEARMAN_COULD_NOT_CONNECT;
+        pace->error_saved = last == GEARMAN_NO_JOBS;
+        break;
+      }
+      if (w != GEARMAN_SUCCESS) {
+        rc = w;
+        break;
+      }
+    }
+    rc = gearman_worker_work(worker);
+    if (rc != GEARMAN_IO_WAIT && rc != GEARMAN_NO_JOBS) break;
+    if (rc == GEARMAN_NO_JOBS) {  // the wait that follows replaces the error text
+      const char *e = gearman_worker_error(worker);
+      snprintf(pace->error, sizeof pace->error, "%s", e != NULL ? e : "");
+    }
+    last = rc;
+    wait_first = true;
+  }
+  gm_wait_leave(&pace->waiter, outer_waiter);
+  gm_running_pace = outer;
+  if (!was_non_blocking) gearman_worker_remove_options(worker, GEARMAN_WORKER_NON_BLOCKING);
+  return rc;
+}
+
+const char *gm_worker_error(gearman_worker_st *worker, uintptr_t pace_addr) {
+  gm_pace *pace = (gm_pace *)pace_addr;
+  return pace->error_saved ? pace->error : gearman_worker_error(worker);
 }
 
 void gm_worker_interrupt(uintptr_t pace_addr, bool closing) {
   gm_pace *pace = (gm_pace *)pace_addr;
   if (closing) atomic_store(&pace->waiter.closing, true);  // before the pipe wakes the wait
-  atomic_store_explicit(&pace->interrupted, true, memory_order_release);
   gearman_kill(pace->waiter.wake, GEARMAN_SIGNAL_INTERRUPT);
 }
 
@@ -169,14 +197,6 @@ bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace_addr) {
   return ok;
 }
 
-void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace_addr) {
-  atomic_store_explicit(&((gm_pace *)pace_addr)->interrupted, false, memory_order_release);
-  gearman_id_t id = gearman_worker_id(worker);
-  char buf[16];
-  // A short read means the pipe is empty.
-  while (read(id.read_fd, buf, sizeof buf) == (ssize_t)sizeof buf) {
-  }
-}
 
 static long gm_live_jobs;
 

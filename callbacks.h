@@ -138,28 +138,33 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
                                   size_t name_size, uint32_t timeout,
                                   uintptr_t handle);
 
-// The pace of one worker's waits: when its wait for the next job began,
-// whether a job of that wait is running, and whether it was interrupted.
-// gm_worker_work keeps it up to date, and the Go slice watchdog reads it
-// from another thread while gm_worker_work runs (watchdog.go). Opaque to Go;
+// What the binding keeps for one worker's calls: its waiter (wire.h), the
+// result buffer of its jobs, and gm_worker_step's saved error. Opaque to Go;
 // one per gearman_worker_st the binding creates, freed with gm_pace_free.
 typedef struct gm_pace gm_pace;
 gm_pace *gm_pace_new(gearman_worker_st *worker);
 void gm_pace_free(gm_pace *pace);
 
-// gm_worker_work runs one job; timeout_ms < 0 waits for it without a limit.
-// With batch_ns > 0 it goes on running jobs, without returning to Go in
-// between, until batch_ns has passed since the call began, an attempt
-// returns anything but SUCCESS (whose code it returns), a job asks it to stop
-// (gm_job.end_batch), or gm_worker_interrupt is called. The worker and its
-// pace are passed as integers, which cgo does not check (capi.go).
-gearman_return_t gm_worker_work(uintptr_t worker, uintptr_t pace, int timeout_ms,
-                                int64_t batch_ns);
-// gm_worker_idle_ns returns how long the wait in progress has waited for its
-// next job, or -1 while a job of it runs or sends its result.
-int64_t gm_worker_idle_ns(uintptr_t pace);
-// gm_worker_interrupt ends the wait in progress, from any thread: it marks
-// the pace and writes to the worker's wakeup pipe. A wait in the middle of a
+// gm_worker_work runs one job in the worker's own mode; timeout_ms < 0 waits
+// for it without a limit. The worker and its pace are passed as integers,
+// which cgo does not check (capi.go).
+gearman_return_t gm_worker_work(uintptr_t worker, uintptr_t pace, int timeout_ms);
+// gm_worker_step runs the worker in non-blocking mode, whatever its options,
+// as far as it goes without waiting (after first taking in what its last
+// wait found, with wait_first; asleep says that wait began after NO_JOBS).
+// It returns SUCCESS once a job ran; IO_WAIT
+// (an exchange with a server under way) or NO_JOBS (asleep until a server
+// wakes it) with rec holding the fds and events to wait for; COULD_NOT_CONNECT
+// when no server is connected; or work's failure. After a failure other
+// than these, libgearman 1.1.20 may be left with a state that crashes its next
+// call: the worker must be replaced.
+gearman_return_t gm_worker_step(uintptr_t worker, uintptr_t pace, bool wait_first,
+                                bool asleep, gm_recorder *rec);
+// gm_worker_error is the worker's error text, or that of gm_worker_step's
+// COULD_NOT_CONNECT, which libgearman's last wait replaced.
+const char *gm_worker_error(gearman_worker_st *worker, uintptr_t pace);
+// gm_worker_interrupt ends the wait in progress, from any thread: it writes
+// to the worker's wakeup pipe. A wait in the middle of a
 // transfer ends at the transfer's next packet boundary, unless closing (Close,
 // which frees the worker next) and the transfer is a receive: then it ends at
 // once and the pace records the cut (gm_worker_cut).
@@ -171,10 +176,6 @@ gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t pace,
                                 const void *data, size_t size, int timeout_ms);
 gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t pace, int timeout_ms);
 bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace);
-// gm_worker_clear_wakeup empties the worker's wakeup pipe (it is
-// non-blocking), taking back a gearman_kill(GEARMAN_INTERRUPT), which
-// libgearman would otherwise answer at every later wait, and the pace's mark.
-void gm_worker_clear_wakeup(gearman_worker_st *worker, uintptr_t pace);
 
 // A job as Go sees it: the workload's address and size are read in C when
 // the job arrives, so that Go reads the workload without two more crossings
@@ -195,7 +196,6 @@ typedef struct {
   size_t result_cap;
   size_t result_size;
   bool result_set;  // result holds the WORK_COMPLETE payload to send
-  bool end_batch;   // set by Go: gm_worker_work returns after this job
 } gm_job;
 
 // The largest result sent from the shim's buffer; larger ones are sent

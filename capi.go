@@ -16,7 +16,6 @@ import "C"
 import (
 	"strings"
 	"syscall"
-	"time"
 	"unsafe"
 )
 
@@ -95,6 +94,8 @@ type cWorker struct {
 	p       *C.gearman_worker_st
 	pace    *C.gm_pace // of p's waits
 	handles []handle   // one per define: C keeps the context until free
+	rec     *C.gm_recorder
+	reqs    []pollRequest
 }
 
 func newWorkerLib() (workerLib, error) {
@@ -123,13 +124,6 @@ func (w *cWorker) interrupt(closing bool) { C.gm_worker_interrupt(w.paceAddr(), 
 
 func (w *cWorker) cut() bool { return bool(C.gm_worker_cut(w.paceAddr())) }
 
-func (w *cWorker) clearInterrupt() { C.gm_worker_clear_wakeup(w.p, w.paceAddr()) }
-
-func (w *cWorker) idleFor() (time.Duration, bool) {
-	ns := C.gm_worker_idle_ns(w.paceAddr())
-	return time.Duration(ns), ns >= 0
-}
-
 func (w *cWorker) free() {
 	C.gearman_worker_free(w.p)
 	w.p = nil
@@ -153,7 +147,7 @@ func (w *cWorker) addServers(servers string) ReturnCode {
 	return ReturnCode(C.gearman_worker_add_servers(w.p, s))
 }
 
-func (w *cWorker) errorText() string { return C.GoString(C.gearman_worker_error(w.p)) }
+func (w *cWorker) errorText() string { return C.GoString(C.gm_worker_error(w.p, w.paceAddr())) }
 func (w *cWorker) errno() int        { return int(C.gearman_worker_errno(w.p)) }
 
 func (w *cWorker) options() WorkerOptions {
@@ -218,9 +212,28 @@ func (w *cWorker) unregisterAll() ReturnCode {
 // work runs one job, or a batch (gm_worker_work); a negative timeoutMs
 // waits without a limit. The worker goes to C as an integer, as its pace
 // does (paceAddr).
-func (w *cWorker) work(timeoutMs int, batch time.Duration) ReturnCode {
-	return ReturnCode(C.gm_worker_work(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.paceAddr(),
-		C.int(timeoutMs), C.int64_t(batch)))
+func (w *cWorker) work(timeoutMs int) ReturnCode {
+	return ReturnCode(C.gm_worker_work(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.paceAddr(), C.int(timeoutMs)))
+}
+
+func (w *cWorker) step(waitFirst, asleep, ready, timed bool) (ReturnCode, []pollRequest) {
+	if w.rec == nil {
+		w.rec = new(C.gm_recorder) // Go memory without Go pointers, which C may use during a call
+		w.rec.blind = true         // the netpoller's epoll reports what came before the wait
+	}
+	w.rec.ready, w.rec.timed = C.bool(ready), C.bool(timed)
+	rc := ReturnCode(C.gm_worker_step(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.paceAddr(),
+		C.bool(waitFirst), C.bool(asleep), w.rec))
+	if rc != IOWait && rc != NoJobs {
+		return rc, nil
+	}
+	reqs := w.reqs[:0]
+	for i := range int(w.rec.n) {
+		q := w.rec.fds[i]
+		reqs = append(reqs, pollRequest{fd: int(q.fd), events: int16(q.events), gen: uint32(q.gen)})
+	}
+	w.reqs = reqs
+	return rc, reqs
 }
 
 func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
@@ -290,8 +303,6 @@ func (j cJob) completeOnReturn(data []byte) ReturnCode {
 	j.j.result_set = true
 	return Success
 }
-
-func (j cJob) endBatch() { j.j.end_batch = true }
 
 func (j cJob) sendException(data []byte) ReturnCode {
 	return j.send(C.GM_JOB_EXCEPTION, data, 0, 0)

@@ -11,9 +11,9 @@ func LengthenBatchesForTest(d time.Duration) (restore func()) {
 	return func() { batchLength = old }
 }
 
-// ShortenWatchdogSliceForTest makes the slice watchdog end a worker's idle
-// wait after d instead of workSlice; the returned function restores it.
-func ShortenWatchdogSliceForTest(d time.Duration) (restore func()) {
+// ShortenIdleSliceForTest makes a worker asleep ask for jobs again after d
+// instead of workSlice; the returned function restores it.
+func ShortenIdleSliceForTest(d time.Duration) (restore func()) {
 	old := workSlice
 	workSlice = d
 	return func() { workSlice = old }

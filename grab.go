@@ -52,7 +52,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 		}
 		var job jobLib
 		var rc ReturnCode
-		woke := w.interruptible(contextBackground, lib, nil, false, func() { job, rc = lib.grabJob(ms) })
+		woke := w.interruptible(contextBackground, lib, nil, func() { job, rc = lib.grabJob(ms) })
 		if job != nil {
 			w.grabLib, w.waitOnGrab = nil, false // the job's now
 			j := &Job{lib: job, own: lib, worker: w}

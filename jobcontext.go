@@ -59,3 +59,10 @@ func (j *Job) endContextLocked() {
 		j.cancel()
 	}
 }
+
+// late reports whether the job ran to within lateMargin of its timeout, or
+// past it: gearmand has then probably ended it, and answers its result with
+// ERROR.
+func (j *Job) late() bool {
+	return !j.deadline.IsZero() && time.Now().After(j.deadline.Add(-lateMargin))
+}

@@ -9,10 +9,11 @@ import (
 // libgearman runs a job's function inside its work call, and one object's
 // jobs therefore follow each other. Run with a concurrency of n drives the
 // Worker itself and n-1 clones, each on its own goroutine; the clones live
-// as long as that Run.
+// as long as that Run. Each slot waits for its jobs in Go's netpoller
+// (worknet.go), so that idle slots hold no OS thread.
 
 // maxConcurrency bounds SetConcurrency: each slot holds a connection to every
-// server and, while it waits for a job, an OS thread.
+// server.
 const maxConcurrency = 1024
 
 // SetConcurrency sets how many jobs Run serves at once, for all the
@@ -58,13 +59,13 @@ func (w *Worker) runSlots(ctx context.Context, n int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.run(ctx); err != nil {
+			if err := s.run(ctx, true); err != nil {
 				stop()
 				errs <- err
 			}
 		}()
 	}
-	err = w.run(ctx)
+	err = w.run(ctx, true)
 	stop()
 	wg.Wait()
 	close(errs)

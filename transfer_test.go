@@ -21,8 +21,8 @@ import (
 )
 
 // TestLargeJobsCrossSliceEndsUnderLoad sends large jobs to fresh workers on
-// a loaded machine, timed so that their transfer is under way when the slice
-// watchdog ends the worker's idle wait. Every interrupt that lands in the
+// a loaded machine, timed so that their transfer is under way when the
+// worker's idle slice ends. Every interrupt that lands in the
 // middle of a transfer must wait for the transfer: each job runs once, and
 // its result comes back byte for byte (libgearman 1.1.20 reads the rest of
 // an interrupted job into freed memory).
@@ -32,7 +32,7 @@ func TestLargeJobsCrossSliceEndsUnderLoad(t *testing.T) {
 	if raceDetector {
 		trials = 12
 	}
-	defer gearman.ShortenWatchdogSliceForTest(slice)()
+	defer gearman.ShortenIdleSliceForTest(slice)()
 	startBusyLoops(t, 2)
 	srv := gearmantest.NewServer(t)
 	c := newClient(t, srv)

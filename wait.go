@@ -6,12 +6,8 @@ import (
 )
 
 // sliceMs bounds every wait inside libgearman, so that a context, Close or
-// the user's timeout are noticed within that time. pingSliceMs is longer:
-// a timed-out echo costs a reconnect.
-const (
-	sliceMs     = 100
-	pingSliceMs = 1000
-)
+// the user's timeout are noticed within that time.
+const sliceMs = 100
 
 // idleClock measures a user timeout the way libgearman does, from the last
 // sign of progress, and bounds each slice by the context's deadline.

@@ -50,6 +50,18 @@ typedef struct gm_pollreq {
 typedef struct gm_recorder {
   int n;
   gm_pollreq fds[GM_RECORD_MAX];
+  // For a caller that looks itself before its event loop waits: blind
+  // records without the poll that would look first, and
+  // ready (taken back by the poll that uses it) says the last record's
+  // sockets are readable, which saves the poll that would say so. A socket
+  // that was not readable after all reads nothing, and libgearman asks
+  // again. A wait that includes writing, or one in the middle of a packet,
+  // always polls.
+  bool blind;
+  bool ready;
+  // timed: the caller's wait has a timeout or a context, which it sets
+  // aside in the middle of a packet; such polls count as held waits.
+  bool timed;
 } gm_recorder;
 
 gm_recorder *gm_record_begin(gm_recorder *r);  // returns the recorder it replaces

@@ -59,14 +59,15 @@ type Worker struct {
 	waking    workerLib
 	wakingFor *watcher
 	woken     wake
-	dog       sliceWatchdog // bounds waits that have no limit of their own
-
-	// batchCtx ends a batch of Run's jobs (workerLib.work) after the job
-	// that finds it ended. Guarded by turn: the jobs run on the goroutine
-	// that holds it.
-	batchCtx context.Context
 
 	yield yielder // guarded by turn
+
+	netw netWaiter // parks workNet's waits in the netpoller
+	net  netState  // guarded by turn
+	// afterLate: the last job's result was probably late, and the next
+	// call waits in C (workBlocking). Guarded by turn.
+	afterLate  bool
+	netWaiting bool // guarded by wakeMu: workNet waits with wakingFor
 }
 
 // workerFunction is what libgearman's function context leads to, through a
@@ -107,8 +108,8 @@ func (f *workerFunction) run(lib jobLib) ReturnCode {
 	} else {
 		rc = job.finish(nil, WorkFail)
 	}
-	if w := f.worker.Value(); w == nil || w.batchOver() {
-		lib.endBatch()
+	if w := f.worker.Value(); w != nil && job.late() {
+		w.afterLate = true // the job runs on the goroutine that holds w's turn
 	}
 	return rc
 }
@@ -139,7 +140,6 @@ func NewWorker() (*Worker, error) {
 		stopClosing: stopClosing,
 		concurrency: 1,
 		quit:        make(chan struct{}),
-		batchCtx:    contextBackground,
 		lib:         lib,
 		funcs:       make(map[string]*workerFunction),
 		registered:  make(map[string]int),
@@ -167,9 +167,9 @@ func (w *Worker) Close() error {
 	w.closeSlots()
 	w.interrupt()
 	w.turn.wait()
-	w.stopWatchdog()
 	w.invalidateGrabbed()
 	w.dropGrabLib()
+	w.netw.release()
 	w.lib = nil
 	w.own.freeAll()
 	w.turn.give()
@@ -349,6 +349,7 @@ func (w *Worker) SetId(id string) error {
 		return err
 	}
 	defer w.release()
+	w.leaveExchange()
 	if rc := w.lib.setIdentifier(id); rc != Success {
 		return w.fail(op, rc)
 	}
@@ -408,6 +409,7 @@ func (w *Worker) EnableExceptionHandler() error {
 		return err
 	}
 	defer w.release()
+	w.leaveExchange()
 	if !w.lib.enableExceptions() {
 		return w.fail(op, CouldNotConnect)
 	}
@@ -573,15 +575,16 @@ func (w *Worker) Work() error { return w.WorkContext(contextBackground) }
 // WorkContext is Work with a context (Go only): it returns when ctx ends
 // while waiting for a job; a job already running finishes and its result is
 // sent first.
-func (w *Worker) WorkContext(ctx context.Context) error { return w.work(ctx, "Work", nil, false) }
+func (w *Worker) WorkContext(ctx context.Context) error {
+	return w.work(ctx, "Work", nil, false, false)
+}
 
 // work is WorkContext. A non-nil by is the caller's watcher of ctx: Run
 // watches its context once for all its jobs, as watching costs a
 // registration per call, measurable at thousands of jobs a second. With
-// batch, a wait without a limit runs jobs for up to yieldEvery in one call
-// into C (Run: Work's bookkeeping was most of what the binding added to each
-// job; bench/notes.md).
-func (w *Worker) work(ctx context.Context, op string, by *watcher, batch bool) error {
+// park (Run's slots), the wait parks in Go's netpoller (workNet), and batch
+// makes one call serve the jobs of up to batchLength.
+func (w *Worker) work(ctx context.Context, op string, by *watcher, batch, park bool) error {
 	if err := w.acquire(ctx, op); err != nil {
 		return err
 	}
@@ -591,28 +594,29 @@ func (w *Worker) work(ctx context.Context, op string, by *watcher, batch bool) e
 	w.mu.Unlock()
 	if options&WorkerNonBlocking != 0 {
 		w.waitOnGrab = false
-		return w.check(op, w.lib.work(clampWait(timeout), 0))
+		return w.check(op, w.lib.work(clampWait(timeout)))
 	}
+	if park && !w.afterLate {
+		return w.workNet(ctx, op, by, batch, timeout)
+	}
+	w.afterLate = false
+	return w.workBlocking(ctx, op, by, timeout)
+}
+
+// workBlocking runs one job with libgearman waiting inside C, in slices of
+// a poll timeout, which Close or a context cut through the wakeup pipe. A
+// lone worker (Work, Run without slots) waits so: for one sequential worker
+// that cost less CPU than parking in the netpoller (bench/notes.md). A slot
+// also waits so for the call after a job whose result was probably late:
+// gearmand answers that result with ERROR, which reaches the GRAB_JOB that
+// follows, and libgearman 1.1.20 survives it only in blocking mode
+// (worknet.go).
+func (w *Worker) workBlocking(ctx context.Context, op string, by *watcher, timeout int) error {
 	clock := newIdleClock(ctx, timeout)
-	// Without a timeout or a deadline, the slice watchdog bounds the wait
-	// instead of a poll timeout (watchdog.go).
-	watched := clock.timeout < 0 && !clock.hasDeadline
-	var more time.Duration
-	w.batchCtx = contextBackground
-	if watched && batch {
-		more = batchLength
-		w.batchCtx = ctx
-	}
 	for {
 		var rc ReturnCode
-		ms := -1
-		if !watched {
-			ms = clock.sliceOf(workSliceMs)
-		}
-		woke := w.interruptible(ctx, w.lib, by, watched, func() { rc = w.lib.work(ms, more) })
-		if woke == wokenBySlice && rc != Success {
-			rc = Timeout
-		}
+		ms := clock.sliceOf(int(workSlice.Milliseconds()))
+		woke := w.interruptible(ctx, w.lib, by, func() { rc = w.lib.work(ms) })
 		if rc == Success { // a job ran, even if ctx ended meanwhile
 			return w.succeed(rc)
 		}
@@ -629,14 +633,12 @@ func (w *Worker) work(ctx context.Context, op string, by *watcher, batch bool) e
 // ends it through the worker's wakeup pipe, instead of at the end of its
 // slice: at once, or at the next packet boundary when the wait is in the
 // middle of a transfer (wire.c). by is the watcher of ctx; nil makes
-// interruptible watch ctx for the length of the call. With watched, the slice
-// watchdog ends the wait after workSlice (watchdog.go).
+// interruptible watch ctx for the length of the call.
 //
 // It reports what ended the wait early. After wokenToStop, or a wait that
 // Close cut mid-transfer, the worker's lib is replaced, as libgearman leaves
-// the pipe signalled; after wokenBySlice the pipe was emptied and the lib
-// goes on. GrabJob's lib is its own caller's to replace (grab.go).
-func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, watched bool, call func()) wake {
+// the pipe signalled. GrabJob's lib is its own caller's to replace (grab.go).
+func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, call func()) wake {
 	w.yield.beforeBlocking()
 	if by == nil {
 		var unwatch func()
@@ -645,9 +647,6 @@ func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, 
 	}
 	w.wakeMu.Lock()
 	w.waking, w.wakingFor, w.woken = lib, by, notWoken
-	if watched {
-		w.watchWait()
-	}
 	if ended(ctx) { // before the wait began: no watcher will come
 		w.interruptLocked()
 	}
@@ -655,16 +654,10 @@ func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, 
 	call()
 	w.wakeMu.Lock()
 	woke := w.woken
-	if watched {
-		w.unwatchWait()
-	}
 	w.waking, w.wakingFor, w.woken = nil, nil, notWoken
 	w.wakeMu.Unlock()
-	switch {
-	case lib.cut() || woke == wokenToStop:
+	if lib.cut() || woke == wokenToStop {
 		w.broken = w.broken || lib == w.lib
-	case woke == wokenBySlice:
-		lib.clearInterrupt()
 	}
 	return woke
 }
@@ -673,9 +666,8 @@ func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, 
 type wake uint8
 
 const (
-	notWoken     wake = iota
-	wokenToStop       // a context ended or Close was called
-	wokenBySlice      // the slice watchdog: the wait counts as timed out
+	notWoken    wake = iota
+	wokenToStop      // a context ended or Close was called
 )
 
 // A watcher makes a context's end interrupt the waits started on its
@@ -725,6 +717,11 @@ func (w *Worker) interruptLocked() { w.interruptWaitLocked(wokenToStop) }
 // interruptWaitLocked interrupts the wait in progress, if it was not
 // interrupted already, and records why. wakeMu is held.
 func (w *Worker) interruptWaitLocked(why wake) {
+	if w.netWaiting && w.woken == notWoken {
+		w.netw.wake()
+		w.woken = why
+		return
+	}
 	if w.waking != nil && w.woken == notWoken {
 		w.waking.interrupt(w.closed.Load())
 		w.woken = why
@@ -757,6 +754,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 		return err
 	}
 	defer w.release()
+	w.leaveExchange()
 	lib := w.lib
 	if w.waitOnGrab && w.grabLib != nil {
 		lib = w.grabLib // a non-blocking GrabJob's connections (grab.go)
@@ -764,7 +762,7 @@ func (w *Worker) WaitContext(ctx context.Context) error {
 	clock := newIdleClock(ctx, w.Timeout())
 	for {
 		var rc ReturnCode
-		fired := w.interruptible(ctx, lib, nil, false, func() { rc = lib.wait(clock.sliceOf(workSliceMs)) }) != notWoken
+		fired := w.interruptible(ctx, lib, nil, func() { rc = lib.wait(clock.sliceOf(workSliceMs)) }) != notWoken
 		if rc != Timeout && !fired {
 			if lib == w.lib || rc == Success {
 				return w.check(op, rc)
@@ -801,6 +799,7 @@ func (w *Worker) PingContext(ctx context.Context, data []byte) error {
 			ms = left
 		}
 	}
+	w.leaveExchange()
 	rc := w.lib.echo(data, ms)
 	if rc != Success && ctx.Err() != nil {
 		return w.record(contextError(op, ctx.Err()))
@@ -828,16 +827,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	if n := w.Concurrency(); n > 1 {
 		return w.runSlots(ctx, n)
 	}
-	return w.run(ctx)
+	return w.run(ctx, false)
 }
 
 // run is Run with one slot: the Worker itself.
-func (w *Worker) run(ctx context.Context) error {
+func (w *Worker) run(ctx context.Context, park bool) error {
 	by, unwatch := w.watch(ctx)
 	defer unwatch()
 	backoff := time.Duration(0)
 	for {
-		err := w.work(ctx, "Run", by, true)
+		err := w.work(ctx, "Run", by, true, park)
 		if ended(ctx) {
 			return nil
 		}
@@ -889,16 +888,11 @@ func runOutcome(err error) runAction {
 	return runRetries
 }
 
-// batchLength bounds a batch: the goroutine must pass the scheduler every
-// yieldEvery (sched.go). Tests lengthen it (export_test.go) so that the
-// jobs they queue surely fall into one batch.
-var batchLength = yieldEvery
-
-// batchOver reports whether the batch in progress must end after the job
-// that asks: Run's context ended or the Worker is closing. Both also
-// interrupt the wait, but from another goroutine, which may come too late
-// to keep the batch from taking one more job.
-func (w *Worker) batchOver() bool { return w.closed.Load() || ended(w.batchCtx) }
+// batchLength bounds a batch of Run's jobs, which holds the Worker's turn:
+// calls of other goroutines on the Worker wait at most that long. Tests
+// lengthen it (export_test.go) so that the jobs they queue surely fall into
+// one batch.
+var batchLength = 8 * time.Millisecond
 
 // Run's wait between reconnection attempts doubles from minBackoff up to
 // maxBackoff.
@@ -934,19 +928,30 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 // reconnection registers the functions and the identifier again.
 func (w *Worker) release() {
 	if w.broken && w.lib != nil && !w.closed.Load() {
-		if lib, err := newWorkerLib(); err == nil {
-			w.own.track(lib)
-			w.settle(lib)
-			if w.configure(lib) == Success {
-				w.own.free(w.lib)
-				w.lib = lib
-				w.broken = false
-			} else {
-				w.own.free(lib)
-			}
-		}
+		w.rebuild()
 	}
 	w.turn.give()
+}
+
+// rebuild replaces the worker's libgearman object with a fresh one
+// configured the same way; on failure the old one stays.
+func (w *Worker) rebuild() {
+	lib, err := newWorkerLib()
+	if err != nil {
+		return
+	}
+	w.own.track(lib)
+	w.settle(lib)
+	if w.configure(lib) != Success {
+		w.own.free(lib)
+		return
+	}
+	w.own.free(w.lib)
+	w.netw.release() // the duplicates would keep its sockets open
+	w.lib = lib
+	w.broken = false
+	w.net = netState{}
+	w.afterLate = false
 }
 
 // invalidateGrabbed ends the jobs taken with GrabJob that were not

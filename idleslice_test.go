@@ -15,12 +15,12 @@ import (
 	"github.com/libgearman-go/gearman/gearmantest"
 )
 
-// The slice watchdog (watchdog.go) replaces the poll timeout of a worker's
-// wait for a job. These tests hold it to the three things that timeout did
-// or must not do.
+// A worker asleep waiting for a job asks again after each idle slice
+// (worknet.go), as libgearman's poll timeout once made it do. These tests
+// hold the slices to the three things that timeout did or must not do.
 
 // A worker idling on one server registers with another that comes up
-// meanwhile: only a new wait reconnects, so without the watchdog's slices the
+// meanwhile: only a new GRAB_JOB reconnects, so without the slices the
 // worker would sleep on the first server for ever.
 func TestIdleWorkerFindsServerThatCameUp(t *testing.T) {
 	s0, s1 := gearmantest.NewServer(t), gearmantest.NewServer(t)
@@ -48,8 +48,8 @@ func requireServedOnceUp(t *testing.T, srv *gearmantest.Server, function string)
 }
 
 // A plain Work waits across several slices for its job, on the connection it
-// started with: the watchdog's interrupt is taken back, not treated as an
-// error, and the libgearman worker is not rebuilt for it.
+// started with: the end of a slice is not treated as an error, and the
+// libgearman worker is not rebuilt for it.
 func TestWorkWaitsAcrossSlices(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	w := fltWorker(t, srv.Addr())
@@ -65,7 +65,7 @@ func TestWorkWaitsAcrossSlices(t *testing.T) {
 	before := establishedTo(t, srv.Port())
 	require.Len(t, before, 1, "the worker's connections to gearmand")
 
-	time.Sleep(4500 * time.Millisecond) // two watchdog slices of 2 s
+	time.Sleep(4500 * time.Millisecond) // two slices of 2 s
 	select {
 	case err := <-worked:
 		t.Fatalf("Work returned %v with no job submitted", err)
@@ -85,10 +85,10 @@ func TestWorkWaitsAcrossSlices(t *testing.T) {
 	require.Equal(t, "after the slices", <-ran)
 }
 
-// The watchdog never interrupts a running job: a job that outlasts the slice
+// A slice never interrupts a running job: a job that outlasts the slice
 // and then sends a result too large for the socket buffers (so that
 // libgearman waits while sending it) still delivers the whole result.
-func TestWatchdogSparesJobOutlastingSlice(t *testing.T) {
+func TestSliceSparesJobOutlastingIt(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 24<<20/16)
 	startWorker(t, srv, map[string]gearman.WorkerFunc{
