@@ -1,10 +1,11 @@
 package gearman
 
 // The interfaces below are everything the package needs from libgearman. They
-// are implemented by capi.go (cgo builds) and by nothing in !cgo builds, where
-// the constructors return errNoCgo. Client, Worker, Job and Task are plain Go
-// over these: locking, validation, contexts, errors and PHP's semantics.
-// No other file than capi.go and trampolines.go touches C or unsafe.
+// are implemented by capi_client.go and capi.go (cgo builds) and by nothing
+// in !cgo builds, where the constructors return errNoCgo. Client, Worker, Job
+// and Task are plain Go over these: locking, validation, contexts, errors and
+// PHP's semantics. No other files than these and trampolines.go touch C or
+// unsafe.
 
 // Job kinds and priorities the C side understands.
 type taskKind int

@@ -14,9 +14,10 @@ import (
 // time it finds the goroutine waiting inside C, even with other Ps idle
 // (forcePreemptNS in runtime.retake). Each take wakes a thread to run the P,
 // sends it back to sleep when there is nothing to run, and keeps sysmon
-// polling every 20 µs. A worker serving sequential jobs paid that 0.9 times a
-// job (bench/notes.md). Yielding every few milliseconds starts a new tick; it
-// costs one Gosched per interval, nothing per call.
+// polling at its shortest interval. A worker serving sequential jobs paid
+// that almost once a job, and so did the Client's lone caller (bench/notes.md).
+// Yielding every few milliseconds starts a new tick; it costs one Gosched per
+// interval, nothing per call.
 //
 // With GOMAXPROCS=1 the runtime takes the P back anyway (no other P is idle),
 // so only programs with two Ps or more gain.
@@ -24,9 +25,8 @@ type yielder struct{ last time.Time }
 
 // yieldEvery must stay below the runtime's 10 ms. Each yield costs a
 // wake-up of another thread, which takes the goroutine over while this one
-// goes to sleep (about 36 µs of CPU in this project's VM): with 2 ms that was
-// 0.14 yields per W1 job, with 5 ms 0.05 and with 8 ms 0.03, without a single
-// retake (bench/notes.md). A wait that starts just before the interval runs
+// goes to sleep: the longest interval below 10 ms yields least often, and
+// bench/notes.md has the counts for 2, 5 and 8 ms. A wait that starts just before the interval runs
 // out and lasts more than the remaining 2 ms may be retaken once; a wait
 // that long costs more than a retake anyway, and one of 10 ms or more is
 // retaken whatever the interval.
