@@ -323,7 +323,8 @@ func pollReady(fd int, events int16) bool {
 	return n == 1
 }
 
-// wireBusy reports whether a packet is part way across fd (wire.c).
+// wireBusy reports whether a packet is part way across fd, or a GRAB_JOB's
+// answer is due on it (wire.c).
 func wireBusy(fd int) bool { return bool(C.gm_wire_busy(C.int(fd))) }
 
 // The enums shared with the C side, checked when the package compiles: each

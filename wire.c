@@ -328,7 +328,17 @@ static int gm_wake_poll(struct pollfd *fds, nfds_t n, int timeout) {
   return ready;
 }
 
+// gm_wire_busy is what Go asks before a context or Close may end a wait on
+// fd: the same answer as the binding's own poll policy (gm_mid_packet), so
+// that a GRAB_JOB whose answer is due is never left either.
 bool gm_wire_busy(int fd) {
+  gm_wire *c = gm_wire_of(fd, false);
+  return c != NULL && c->gearman && gm_mid_packet(c);
+}
+
+// gm_bytes_left reports whether a packet is part way across fd, which may
+// have left bytes in the socket that no new edge will announce.
+static bool gm_bytes_left(int fd) {
   gm_wire *c = gm_wire_of(fd, false);
   return c != NULL && c->gearman && (c->in.have || c->in.left || c->out.have || c->out.left);
 }
@@ -342,7 +352,7 @@ static int gm_record(gm_recorder *r, struct pollfd *fds, nfds_t n) {
   r->ready = false;
   for (nfds_t i = 0; i < n; i++) {
     if (fds[i].fd < 0) continue;
-    if (gm_wire_busy(fds[i].fd)) mid = true;
+    if (gm_bytes_left(fds[i].fd)) mid = true;
     if (fds[i].events & POLLOUT) look = true;
   }
   if (mid) {

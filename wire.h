@@ -75,8 +75,10 @@ void gm_record_end(gm_recorder *outer);
 void gm_wake_begin(int wake_fd, bool *woken);
 void gm_wake_end(void);
 
-// gm_wire_busy reports whether a packet is part way across fd, either way:
-// a call must not give up on it then (a timeout would cut the transfer).
+// gm_wire_busy reports whether a packet is part way across fd, either way,
+// or a GRAB_JOB sent on it waits for its answer: a call must not give up on
+// it then (a timeout would cut the transfer, or leave a job gearmand handed
+// out).
 bool gm_wire_busy(int fd);
 
 // For tests: how many times a wait was held mid-transfer, a poll whose
