@@ -219,20 +219,8 @@ func (w *fdWaiter) dup(k fdKey) (*dupFD, error) {
 	if w.dups == nil {
 		w.dups = make(map[fdKey]*dupFD)
 	}
-	fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(k.fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno != 0 {
-		return nil, os.NewSyscallError("fcntl", errno)
-	}
-	// The duplicate shares the socket's file description, which libgearman
-	// made non-blocking already; os.NewFile registers it with the netpoller.
-	if err := syscall.SetNonblock(int(fd), true); err != nil {
-		syscall.Close(int(fd))
-		return nil, err
-	}
-	f := os.NewFile(fd, "libgearman socket")
-	rc, err := f.SyscallConn()
+	f, rc, err := dupSocket(k.fd)
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	d := &dupFD{
@@ -243,4 +231,26 @@ func (w *fdWaiter) dup(k fdKey) (*dupFD, error) {
 	}
 	w.dups[k] = d
 	return d, nil
+}
+
+// dupSocket duplicates one of libgearman's sockets and registers the
+// duplicate with the netpoller. The duplicate shares the socket's file
+// description, which libgearman made non-blocking already; closing it never
+// closes the socket under libgearman.
+func dupSocket(fd int) (*os.File, syscall.RawConn, error) {
+	dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return nil, nil, os.NewSyscallError("fcntl", errno)
+	}
+	if err := syscall.SetNonblock(int(dup), true); err != nil {
+		syscall.Close(int(dup))
+		return nil, nil, err
+	}
+	f := os.NewFile(dup, "libgearman socket")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, rc, nil
 }

@@ -194,20 +194,8 @@ func (n *netWaiter) dup(k fdKey) (*netDup, error) {
 	if d, ok := n.dups[k]; ok {
 		return d, nil
 	}
-	fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(k.fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno != 0 {
-		return nil, os.NewSyscallError("fcntl", errno)
-	}
-	// The duplicate shares the socket's file description, which libgearman
-	// made non-blocking already; os.NewFile registers it with the netpoller.
-	if err := syscall.SetNonblock(int(fd), true); err != nil {
-		syscall.Close(int(fd))
-		return nil, err
-	}
-	f := os.NewFile(fd, "libgearman worker socket")
-	rc, err := f.SyscallConn()
+	f, rc, err := dupSocket(k.fd)
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	d := &netDup{f: f, rc: rc}
