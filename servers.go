@@ -145,7 +145,9 @@ func (p *serverPool) pick(jc *jobCall) *clientDriver {
 		jc.tried = append(jc.tried, endpoint{})
 		return p.single
 	}
-	var untried, up []endpoint
+	// On the stack for any usual number of servers: pick runs for every job.
+	var untriedBuf, upBuf [8]endpoint
+	untried, up := untriedBuf[:0], upBuf[:0]
 	for _, ep := range p.eps {
 		if slices.Contains(jc.tried, ep) {
 			continue
