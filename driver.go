@@ -245,7 +245,7 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 			return
 		}
 		idle := len(d.queue) == 0 && len(d.inflight) == 0
-		if lead != nil && (lead.isDelivered() || lead.owner.Load() != d || idle || ctx.Err() != nil) {
+		if lead != nil && (lead.doneWith(d) || idle || ctx.Err() != nil) {
 			if idle {
 				d.running, d.c = false, nil
 			} else {
@@ -311,7 +311,7 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 			rc, reqs = d.lib.step(waitFirst)
 			d.deliverFinished()
 			waitFirst = false
-			if rc == IOWait && lead != nil && (lead.isDelivered() || lead.owner.Load() != d) {
+			if rc == IOWait && lead != nil && (lead.doneWith(d)) {
 				// The caller's own call is answered: it returns now, and a
 				// goroutine waits for the others (the loop's top hands over).
 				continue
@@ -460,10 +460,12 @@ func (d *clientDriver) queueEmpty() bool {
 	return len(d.queue) == 0
 }
 
-func (jc *jobCall) isDelivered() bool {
+// doneWith reports whether the call needs nothing more of d: answered, or
+// gone to another driver.
+func (jc *jobCall) doneWith(d *clientDriver) bool {
 	jc.mu.Lock()
 	defer jc.mu.Unlock()
-	return jc.delivered
+	return jc.delivered || jc.owner.Load() != d
 }
 
 func (jc *jobCall) isGone() bool {
