@@ -100,15 +100,7 @@ func TestSharedClientThousandCallsQueued(t *testing.T) {
 			answers <- answer{i, got, err}
 		}()
 	}
-	peakThreads := 0
-	require.True(t, eventually(concurrencyLimit, func() bool {
-		peakThreads = max(peakThreads, osThreads(t))
-		total, _, _, _ := fltStatus(srv.Addr(), "echo")
-		return total == calls
-	}), "all %d jobs queued at gearmand at once", calls)
-	peakThreads = max(peakThreads, osThreads(t))
-	t.Logf("OS threads: %d before, at most %d with %d calls waiting", before, peakThreads, calls)
-	require.LessOrEqual(t, peakThreads-before, 64, "OS threads added by %d waiting calls", calls)
+	requireQueuedWithFewThreads(t, srv, calls, before)
 
 	startEchoWorkerProcess(t, srv)
 	for range calls {
@@ -140,15 +132,7 @@ func TestManyClientsOneCallEach(t *testing.T) {
 			errs <- err
 		}()
 	}
-	peakThreads := 0
-	require.True(t, eventually(concurrencyLimit, func() bool {
-		peakThreads = max(peakThreads, osThreads(t))
-		total, _, _, _ := fltStatus(srv.Addr(), "echo")
-		return total == clients
-	}), "all %d jobs queued at gearmand at once", clients)
-	peakThreads = max(peakThreads, osThreads(t))
-	t.Logf("OS threads: %d before, at most %d with %d calls waiting", before, peakThreads, clients)
-	require.LessOrEqual(t, peakThreads-before, 64, "OS threads added by %d waiting calls", clients)
+	requireQueuedWithFewThreads(t, srv, clients, before)
 
 	startEchoWorkerProcess(t, srv)
 	for range clients {
@@ -306,4 +290,20 @@ func runHeldWorker(t *testing.T, srv *gearmantest.Server, slots int) (release ch
 	t.Cleanup(stop)
 	go w.Run(runCtx)
 	return release
+}
+
+// requireQueuedWithFewThreads waits until gearmand holds n "echo" jobs at
+// once, and requires that the process meanwhile held at most 64 OS threads
+// more than before.
+func requireQueuedWithFewThreads(t *testing.T, srv *gearmantest.Server, n, before int) {
+	t.Helper()
+	peakThreads := 0
+	require.True(t, eventually(concurrencyLimit, func() bool {
+		peakThreads = max(peakThreads, osThreads(t))
+		total, _, _, _ := fltStatus(srv.Addr(), "echo")
+		return total == n
+	}), "all %d jobs queued at gearmand at once", n)
+	peakThreads = max(peakThreads, osThreads(t))
+	t.Logf("OS threads: %d before, at most %d with %d calls waiting", before, peakThreads, n)
+	require.LessOrEqual(t, peakThreads-before, 64, "OS threads added by %d waiting calls", n)
 }

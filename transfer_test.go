@@ -274,16 +274,7 @@ func TestRunStopServesJobInTransfer(t *testing.T) {
 	for trial := uint64(0); trial < maxTrials && hits == 0; trial++ {
 		w, stop, done := runFreshWorker(t, srv, "xfer", runs.echo)
 		workload := patterned(trial, 64<<20)
-		result := make(chan []byte, 1)
-		go func() {
-			got, err := c.DoNormal("xfer", workload, "")
-			if err != nil {
-				t.Errorf("trial %d: DoNormal: %v", trial, err)
-			}
-			result <- got
-		}()
-		require.True(t, eventually(30*time.Second, func() bool { return jobsRunning(srv, "xfer") == 1 }),
-			"trial %d: gearmand never handed the job out", trial)
+		result := doNormalHandedOut(t, c, srv, "xfer", workload)
 		held := gearman.WireHeldWaits()
 		stop()
 		select {
@@ -312,16 +303,7 @@ func TestCloseDuringTransfer(t *testing.T) {
 	runs := &runCounter{seen: map[uint64]int{}}
 	first, _, done := runFreshWorker(t, srv, "xfer", runs.echo)
 	workload := patterned(7, 64<<20)
-	result := make(chan []byte, 1)
-	go func() {
-		got, err := c.DoNormal("xfer", workload, "")
-		if err != nil {
-			t.Errorf("DoNormal: %v", err)
-		}
-		result <- got
-	}()
-	require.True(t, eventually(30*time.Second, func() bool { return jobsRunning(srv, "xfer") == 1 }),
-		"gearmand never handed the job out")
+	result := doNormalHandedOut(t, c, srv, "xfer", workload)
 	closed := make(chan error, 1)
 	go func() { closed <- first.Close() }()
 	select {
@@ -390,4 +372,22 @@ func jobsRunning(srv *gearmantest.Server, function string) int {
 		return 0
 	}
 	return running
+}
+
+// doNormalHandedOut starts a DoNormal of workload and returns once gearmand
+// has handed the job to a worker; the result (nil on error, which is
+// reported) arrives on the channel.
+func doNormalHandedOut(t *testing.T, c *gearman.Client, srv *gearmantest.Server, function string, workload []byte) <-chan []byte {
+	t.Helper()
+	result := make(chan []byte, 1)
+	go func() {
+		got, err := c.DoNormal(function, workload, "")
+		if err != nil {
+			t.Errorf("DoNormal: %v", err)
+		}
+		result <- got
+	}()
+	require.True(t, eventually(30*time.Second, func() bool { return jobsRunning(srv, function) == 1 }),
+		"gearmand never handed the job out")
+	return result
 }

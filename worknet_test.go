@@ -168,16 +168,7 @@ func TestSlotsServeLargeJobAcrossWaits(t *testing.T) {
 	waitForWorker(t, srv, "xfer")
 
 	workload := patterned(3, 64<<20)
-	result := make(chan []byte, 1)
-	go func() {
-		got, err := c.DoNormal("xfer", workload, "")
-		if err != nil {
-			t.Errorf("DoNormal: %v", err)
-		}
-		result <- got
-	}()
-	require.True(t, eventually(30*time.Second, func() bool { return jobsRunning(srv, "xfer") == 1 }),
-		"gearmand never handed the job out")
+	result := doNormalHandedOut(t, c, srv, "xfer", workload)
 	cancel()
 	select {
 	case err := <-served:
