@@ -102,6 +102,10 @@ func (c *Client) call(ctx context.Context, op string, req taskRequest) (taskLib,
 // callOn is call on the driver to, which then stays the call's only one; nil
 // lets the pool pick the server.
 func (c *Client) callOn(ctx context.Context, op string, req taskRequest, to *clientDriver) (taskLib, error) {
+	// A context that has ended sends nothing: a quick answer must not win.
+	if err := ctx.Err(); err != nil {
+		return nil, c.record(contextError(op, err))
+	}
 	timeout := time.Duration(-1)
 	if ms := c.Timeout(); ms >= 0 {
 		timeout = time.Duration(ms) * time.Millisecond
