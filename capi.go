@@ -16,6 +16,7 @@ import "C"
 import (
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -348,3 +349,29 @@ var (
 	_ = [1]struct{}{}[JobPriorityNormal-C.GEARMAN_JOB_PRIORITY_NORMAL]
 	_ = [1]struct{}{}[JobPriorityLow-C.GEARMAN_JOB_PRIORITY_LOW]
 )
+
+// rawPollFd is C's struct pollfd.
+type rawPollFd struct {
+	fd             int32
+	events, revent int16
+}
+
+// rawPoller polls n of C's struct pollfd at p, for up to d, without telling
+// Go's scheduler: the goroutine keeps its P meanwhile, as if it computed.
+// The poll returns the number ready, 0 at the end of d, or -1 when a signal
+// (such as the runtime's preemption) cut it short.
+func rawPoller(p *C.struct_pollfd, n int) func(d time.Duration) int {
+	fds := unsafe.Slice((*rawPollFd)(unsafe.Pointer(p)), n)
+	return func(d time.Duration) int {
+		ts := syscall.NsecToTimespec(int64(d))
+		r, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if e != 0 {
+			return -1
+		}
+		return int(r)
+	}
+}
+
+// waitsOnP sets whether the waits of the binding's calls begin in
+// goWaitOnP (wire.h).
+func waitsOnP(on bool) { C.gm_waits_on_p(C.bool(on)) }

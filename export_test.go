@@ -23,3 +23,9 @@ func ShortenIdleSliceForTest(d time.Duration) (restore func()) {
 // past an interrupt or a timeout: in the binding's poll (wire.c), or in the
 // client driver's (driver.go).
 func WireHeldWaits() int64 { return wireHeldWaits() + heldWaits.Load() }
+
+// WaitsEndedOnP counts the waits that ended while on the P (sched.go).
+func WaitsEndedOnP() int64 { return waitsEndedOnP.Load() }
+
+// RefreshWaitsOnP makes waits follow the GOMAXPROCS a test just set.
+func RefreshWaitsOnP() { refreshWaitsOnP() }

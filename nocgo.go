@@ -44,3 +44,4 @@ func wireHeldWaits() int64 { return 0 }
 
 func wireBusy(int) bool         { return false }
 func pollReady(int, int16) bool { return false }
+func waitsOnP(bool)             {}

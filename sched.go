@@ -2,6 +2,8 @@ package gearman
 
 import (
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,7 +22,7 @@ import (
 // interval, nothing per call.
 //
 // With GOMAXPROCS=1 the runtime takes the P back anyway (no other P is idle),
-// so only programs with two Ps or more gain.
+// so only programs with two Ps or more gain; waits on the P (below) serve one P.
 type yielder struct{ last time.Time }
 
 // yieldEvery must stay below the runtime's 10 ms. Each yield costs a
@@ -37,6 +39,76 @@ const yieldEvery = 8 * time.Millisecond
 func (y *yielder) beforeBlocking() {
 	if now := time.Now(); now.Sub(y.last) >= yieldEvery {
 		y.last = now
+		refreshWaitsOnP()
 		runtime.Gosched()
 	}
+}
+
+// Waits on the P: with one P, a wait inside libgearman begins in Go.
+//
+// With a single P, a thread blocked in C loses the P at sysmon's next tick,
+// as no other P is idle, and a goroutine parked in the netpoller leaves
+// sysmon asleep for the next cgo call to wake: either costs a few thread
+// wake-ups a wait on the CPU the server needs, which made a sequential worker
+// or caller pinned to one CPU a third slower than C. So while GOMAXPROCS is
+// 1, wire.c hands each wait of the binding's calls to goWaitOnP first. It
+// polls with a raw system call, which keeps the P as computing would, for up
+// to onPFor; only a wait that lasts longer blocks the thread in C. Other
+// goroutines wait for the P meanwhile, at most onPFor after the last job,
+// and at most yieldEvery while jobs keep coming; a preemption or a stop of
+// the world interrupts the poll at once. With two Ps or more a wait blocks
+// in C from the start, which costs nothing (bench/notes.md).
+
+// onPFor is at least the kernel's tick: a timer due sooner than the next
+// tick must be programmed into the CPU's clock, which on a virtual machine
+// costs more than the wait saves (bench/notes.md).
+const onPFor = 4 * time.Millisecond
+
+// onP is whether waits begin on the P; onPMu makes each refresh read
+// GOMAXPROCS and set the C side in one step, so that the last to run wins.
+var (
+	onPMu sync.Mutex
+	onP   bool
+)
+
+// waitsEndedOnP counts the waits that ended while on the P; tests read it.
+var waitsEndedOnP atomic.Int64
+
+func init() { refreshWaitsOnP() }
+
+// refreshWaitsOnP has waits begin on the P while the process has one P. The
+// yielder calls it, as GOMAXPROCS may change while a program runs.
+func refreshWaitsOnP() {
+	onPMu.Lock()
+	defer onPMu.Unlock()
+	if on := runtime.GOMAXPROCS(0) == 1; onP != on {
+		onP = on
+		waitsOnP(on)
+	}
+}
+
+// waitOnP is the start of a wait of up to timeout ms (-1: none): poll, which
+// must not tell the scheduler, for up to onPFor of it. It returns what was
+// ready and the part of timeout left to wait in C.
+func waitOnP(poll func(time.Duration) int, timeout int) (ready, left int) {
+	span := onPFor
+	if timeout >= 0 {
+		span = min(span, time.Duration(timeout)*time.Millisecond)
+	}
+	end := time.Now().Add(span)
+	for d := span; d > 0; d = time.Until(end) {
+		r := poll(d)
+		if r > 0 {
+			waitsEndedOnP.Add(1)
+			return r, 0
+		}
+		if r == 0 { // the span ran out
+			break
+		}
+		// A signal cut the poll short: poll on for the rest.
+	}
+	if timeout < 0 {
+		return 0, -1
+	}
+	return 0, timeout - int(span/time.Millisecond)
 }

@@ -61,3 +61,14 @@ func goTaskFreed(h C.uintptr_t, t *C.gm_task) {
 func goLog(h C.uintptr_t, line *C.char, verbose C.int) {
 	cgo.Handle(h).Value().(*logSink).log(C.GoString(line), Verbose(verbose))
 }
+
+// goWaitOnP is how a wait in wire.c's poll begins while waits are on the P
+// (sched.go): it returns what poll would, and in *left the part of timeout
+// (ms, -1 for none) that the thread then blocks for in C.
+//
+//export goWaitOnP
+func goWaitOnP(fds *C.struct_pollfd, n C.int, timeout C.int, left *C.int) C.int {
+	ready, rest := waitOnP(rawPoller(fds, int(n)), int(timeout))
+	*left = C.int(rest)
+	return C.int(ready)
+}

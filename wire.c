@@ -35,6 +35,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include "_cgo_export.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,25 @@ gm_next(send, gm_send_fn)
 gm_next(recv, gm_recv_fn)
 gm_next(poll, gm_poll_fn)
 #endif
+
+// ---- waits that begin in Go ----
+
+static atomic_bool gm_on_p;
+
+void gm_waits_on_p(bool on) { atomic_store(&gm_on_p, on); }
+
+// gm_block is every wait of a binding call's poll. While Go asks for it, the
+// wait begins in Go (goWaitOnP), and only what is left of it blocks the
+// thread here.
+static int gm_block(struct pollfd *fds, nfds_t n, int timeout) {
+  if (timeout == 0 || !atomic_load_explicit(&gm_on_p, memory_order_relaxed)) {
+    return gm_real(poll)(fds, n, timeout);
+  }
+  int left = timeout;
+  int ready = goWaitOnP(fds, (int)n, timeout, &left);
+  if (ready != 0 || left == 0) return ready;
+  return gm_real(poll)(fds, n, left);
+}
 
 int gm_entry(connect)(int fd, const struct sockaddr *addr, socklen_t len) {
   int type = 0;
@@ -317,7 +337,7 @@ static int gm_wake_poll(struct pollfd *fds, nfds_t n, int timeout) {
   all[n].fd = gm_wake_fd;
   all[n].events = POLLIN;
   all[n].revents = 0;
-  int ready = gm_real(poll)(all, n + 1, timeout);
+  int ready = gm_block(all, n + 1, timeout);
   if (ready <= 0) return ready;
   for (nfds_t i = 0; i < n; i++) fds[i].revents = all[i].revents;
   if (all[n].revents != 0) {
@@ -402,11 +422,11 @@ int gm_entry(poll)(struct pollfd *fds, nfds_t n, int timeout) {
       w->deferred = false;
       gearman_kill(w->wake, GEARMAN_SIGNAL_INTERRUPT);
     }
-    return gm_real(poll)(fds, n, timeout);
+    return gm_block(fds, n, timeout);
   }
   if (timeout >= 0) atomic_fetch_add(&gm_held, 1);
   for (;;) {
-    int ready = gm_real(poll)(fds, n, -1);
+    int ready = gm_block(fds, n, -1);
     if (ready <= 0 || pipe_at == n || fds[pipe_at].revents == 0) return ready;
     // Close may drop a job on its way in (gearmand gives it to another
     // worker), never a packet going out: that may be a job's result, and

@@ -86,4 +86,8 @@ bool gm_wire_busy(int fd);
 // boundary.
 long gm_wire_held_waits(void);
 
+// gm_waits_on_p(true) makes the waits of the binding's calls (a waiter's or a
+// wake_fd's poll) begin in Go, in goWaitOnP, which may poll on the calling
+// goroutine's P before the thread blocks (sched.go).
+void gm_waits_on_p(bool on);
 #endif

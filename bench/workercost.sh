@@ -40,7 +40,7 @@ perf probe -q -x "$TMP/gobench" -a 'gosched=runtime.goschedImpl'
 
 source "$ROOT/bench/pair.sh"
 EVENTS=task-clock,context-switches
-for sc in poll futex nanosleep sendto recvfrom; do EVENTS+=",syscalls:sys_enter_$sc"; done
+for sc in poll ppoll epoll_pwait futex nanosleep sendto recvfrom; do EVENTS+=",syscalls:sys_enter_$sc"; done
 
 one() { # IMPL BIN -> one line of per-job figures
 	local impl=$1 bin=$2 events=$EVENTS
@@ -62,9 +62,9 @@ one() { # IMPL BIN -> one line of per-job figures
 			if (!match(out, /drained_per_sec=[0-9.]+/)) match(out, /jobs_per_sec=[0-9.]+/)
 			split(substr(out, RSTART, RLENGTH), r, "=")
 			split(t0, a, " "); split(t1, b, " ")
-			printf "%-3s %9.0f jobs/s  cpu %6.1f us (user %5.1f, sys %5.1f)  switches %4.1f  poll %4.1f  futex %4.1f  nanosleep %4.1f  sendto %4.1f  recvfrom %4.1f",
+			printf "%-3s %9.0f jobs/s  cpu %6.1f us (user %5.1f, sys %5.1f)  switches %4.1f  poll %4.1f  ppoll %4.1f  epoll %4.1f  futex %4.1f  nanosleep %4.1f  sendto %4.1f  recvfrom %4.1f",
 				impl, r[2], v["task-clock"] * 1000 / n, (b[1] - a[1]) * 1e6 / hz / n, (b[2] - a[2]) * 1e6 / hz / n,
-				v["context-switches"] / n, v["poll"] / n,
+				v["context-switches"] / n, v["poll"] / n, v["ppoll"] / n, v["epoll_pwait"] / n,
 				v["futex"] / n, v["nanosleep"] / n, v["sendto"] / n, v["recvfrom"] / n
 			if ("handoffp" in v) printf "  handoffp %4.2f  yields %4.2f", v["handoffp"] / n, v["gosched"] / n
 			printf "\n"

@@ -12,6 +12,7 @@
 #   6. go test -race  the suite, with the race detector (fuzz seed corpora included)
 #   7. fuzz           each fuzz target for a fixed number of executions (go test -fuzz)
 #   8. cgocheck2      the suite again with GOEXPERIMENT=cgocheck2 (strict cgo pointer checks)
+#                     and GOMAXPROCS=1, the one-CPU case, where waits begin on the P (sched.go)
 #
 # `scripts/test.sh lint` runs steps 1-3 only (make lint).
 #
@@ -104,7 +105,7 @@ step "go test -fuzz, a fixed number of executions per target   (fuzz, short)"
 go test -run '^$' -fuzz '^FuzzWorkloadRoundTrip$' -fuzztime 15000x -fuzzminimizetime 200x .
 go test -run '^$' -fuzz '^FuzzArgumentValidation$' -fuzztime 25000x -fuzzminimizetime 200x .
 
-step "GOEXPERIMENT=cgocheck2 go test -count=1 -timeout $TEST_TIMEOUT ./..."
-GOEXPERIMENT=cgocheck2 go test -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
+step "GOEXPERIMENT=cgocheck2 GOMAXPROCS=1 go test -count=1 -timeout $TEST_TIMEOUT ./..."
+GOEXPERIMENT=cgocheck2 GOMAXPROCS=1 go test -count=1 -timeout "$TEST_TIMEOUT" "${test_flags[@]}" ./...
 
 step "all checks passed"
