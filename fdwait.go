@@ -10,23 +10,32 @@ import (
 
 // fdWaiter parks a goroutine in Go's netpoller until one of the sockets a
 // non-blocking libgearman object asked for is ready, instead of blocking an
-// OS thread inside libgearman's poll(). It waits on duplicates of
-// libgearman's descriptors: libgearman keeps its own, and closing a duplicate
-// never closes the socket under it. Another goroutine can wake the wait
-// (wake), and it ends at its deadline.
+// OS thread inside libgearman's poll(). The Client's drivers and a Worker's
+// slots wait with it. It waits on duplicates of libgearman's descriptors:
+// libgearman keeps its own, and closing a duplicate never closes the socket
+// under it. Another goroutine can wake the wait (wake), and it ends at its
+// deadline.
 type fdWaiter struct {
+	// trust takes the netpoller's report as it comes: the wait looks once
+	// before it parks, as epoll reports only readiness that comes later, and
+	// not again after the report. A worker tells libgearman the socket is
+	// ready without a poll of its own (the recorder's blind and ready,
+	// wire.h), and each poll saved is a system call on the CPU it shares
+	// with gearmand. Without trust, every report is checked by a poll.
+	trust bool
+
 	dups map[fdKey]*dupFD // one per socket, by fd and connect generation
 
 	// Reused by every wait.
 	live    map[fdKey]bool
 	targets []waitTarget
-	done    chan error
+	done    chan error // the waits on several sockets at once
 
 	mu      sync.Mutex
-	waiting []waitTarget // what the wait in progress waits on
-	woken   bool         // wake came, and the next wait returns at once
-	blocked bool         // the wait in progress blocks in poll() on wakeFD too
-	wakeFD  int          // an eventfd that ends such a wait; 0 until made
+	waiting []*dupFD // what the wait in progress waits on
+	woken   bool     // wake came: the wait in progress, or else the next, returns at once
+	blocked bool     // the wait in progress blocks in poll() on wakeFD too
+	wakeFD  int      // an eventfd that ends such a wait; 0 until made
 }
 
 type fdKey struct {
@@ -38,8 +47,11 @@ type fdKey struct {
 type dupFD struct {
 	f        *os.File
 	rc       syscall.RawConn
-	readable func(uintptr) bool // a poll that does not wait
-	writable func(uintptr) bool
+	deadline time.Time // the one set on f, kept to spare a call when it stays
+	// With trust, whether the wait in progress looked once, each way: the
+	// next look is the netpoller's report.
+	lookedIn, lookedOut bool
+	readable, writable  func(uintptr) bool // made once, as a method value per wait would be allocated
 }
 
 type waitTarget struct {
@@ -55,6 +67,9 @@ const (
 // errWaitDeadline is what wait returns when its deadline passed first.
 var errWaitDeadline = errors.New("wait deadline")
 
+// past is a deadline that has passed: setting it ends a wait at once.
+var past = time.Unix(1, 0)
+
 // wait parks until one of reqs is ready, wake is called, or the deadline
 // (zero: none) passes; woken reports a wake. Duplicates of sockets that reqs
 // no longer lists are closed: libgearman closed or left them.
@@ -63,7 +78,7 @@ func (w *fdWaiter) wait(reqs []pollRequest, deadline time.Time) (woken bool, err
 		w.live = make(map[fdKey]bool)
 	}
 	clear(w.live)
-	w.targets = w.targets[:0]
+	targets := w.targets[:0]
 	for _, r := range reqs {
 		k := fdKey{r.fd, r.gen}
 		w.live[k] = true
@@ -71,24 +86,25 @@ func (w *fdWaiter) wait(reqs []pollRequest, deadline time.Time) (woken bool, err
 		if err != nil {
 			return false, err
 		}
+		d.setDeadline(deadline)
 		if r.events&pollIn != 0 {
-			w.targets = append(w.targets, waitTarget{d, false})
+			targets = append(targets, waitTarget{d, false})
 		}
 		if r.events&pollOut != 0 {
-			w.targets = append(w.targets, waitTarget{d, true})
+			targets = append(targets, waitTarget{d, true})
 		}
 	}
-	for k, d := range w.dups {
-		if !w.live[k] {
-			d.f.Close()
-			delete(w.dups, k)
+	if len(w.dups) > len(w.live) {
+		for k, d := range w.dups {
+			if !w.live[k] {
+				d.f.Close()
+				delete(w.dups, k)
+			}
 		}
 	}
-	if len(w.targets) == 0 {
+	w.targets = targets
+	if len(targets) == 0 {
 		return false, errors.New("nothing to wait on")
-	}
-	for _, t := range w.targets {
-		t.d.f.SetDeadline(deadline)
 	}
 
 	w.mu.Lock()
@@ -97,23 +113,25 @@ func (w *fdWaiter) wait(reqs []pollRequest, deadline time.Time) (woken bool, err
 		w.mu.Unlock()
 		return true, nil
 	}
-	w.waiting = w.targets
+	for _, t := range targets {
+		w.waiting = append(w.waiting, t.d)
+	}
 	w.mu.Unlock()
 
-	if len(w.targets) == 1 {
-		err = w.targets[0].wait()
+	if len(targets) == 1 {
+		err = targets[0].wait()
 	} else {
 		if w.done == nil {
 			w.done = make(chan error, 8)
 		}
-		for _, t := range w.targets {
+		for _, t := range targets {
 			go func() { w.done <- t.wait() }()
 		}
 		err = <-w.done
-		for _, t := range w.targets { // end the others
-			t.d.f.SetDeadline(time.Unix(1, 0))
+		for _, t := range targets { // end the others
+			t.d.setDeadline(past)
 		}
-		for range len(w.targets) - 1 {
+		for range len(targets) - 1 {
 			if e := <-w.done; errors.Is(err, os.ErrDeadlineExceeded) {
 				err = e // a socket that was ready wins over one cut short
 			}
@@ -121,11 +139,15 @@ func (w *fdWaiter) wait(reqs []pollRequest, deadline time.Time) (woken bool, err
 	}
 
 	w.mu.Lock()
-	w.waiting = nil
+	w.waiting = w.waiting[:0]
 	woken, w.woken = w.woken, false
 	w.mu.Unlock()
 	switch {
 	case woken:
+		for _, t := range targets { // wake cut the deadline short on f alone
+			t.d.f.SetDeadline(time.Time{})
+			t.d.deadline = time.Time{}
+		}
 		return true, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return false, errWaitDeadline
@@ -133,13 +155,24 @@ func (w *fdWaiter) wait(reqs []pollRequest, deadline time.Time) (woken bool, err
 	return false, err
 }
 
-// wait parks until t's socket is ready in t's direction. epoll reports only
-// readiness that comes after the goroutine parks, so what is ready already
-// is found first by a poll that does not wait.
+// setDeadline sets d's deadline, unless it is set already. Only the waiting
+// goroutine calls it; wake sets a passed deadline on f directly, and the
+// wait resets it afterwards.
+func (d *dupFD) setDeadline(t time.Time) {
+	if d.deadline != t {
+		d.f.SetDeadline(t)
+		d.deadline = t
+	}
+}
+
+// wait returns once t's socket is ready in t's direction: at once if the
+// look before the wait finds it so, or else at the netpoller's report.
 func (t waitTarget) wait() error {
 	if t.out {
+		t.d.lookedOut = false
 		return t.d.rc.Write(t.d.writable)
 	}
+	t.d.lookedIn = false
 	return t.d.rc.Read(t.d.readable)
 }
 
@@ -148,13 +181,20 @@ func (w *fdWaiter) wake() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.woken = true
-	for _, t := range w.waiting {
-		t.d.f.SetDeadline(time.Unix(1, 0))
+	for _, d := range w.waiting {
+		d.f.SetDeadline(past)
 	}
 	if w.blocked {
 		one := [8]byte{1}
 		syscall.Write(w.wakeFD, one[:])
 	}
+}
+
+// forget drops a wake meant for a call that has ended.
+func (w *fdWaiter) forget() {
+	w.mu.Lock()
+	w.woken = false
+	w.mu.Unlock()
 }
 
 // inC runs call, which blocks the thread in poll() on wakeFD among others,
@@ -223,14 +263,31 @@ func (w *fdWaiter) dup(k fdKey) (*dupFD, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dupFD{
-		f:        f,
-		rc:       rc,
-		readable: func(uintptr) bool { return pollReady(k.fd, pollIn) },
-		writable: func(uintptr) bool { return pollReady(k.fd, pollOut) },
+	d := &dupFD{f: f, rc: rc}
+	if w.trust {
+		d.readable, d.writable = d.lookIn, d.lookOut
+	} else {
+		d.readable = func(uintptr) bool { return pollReady(k.fd, pollIn) }
+		d.writable = func(uintptr) bool { return pollReady(k.fd, pollOut) }
 	}
 	w.dups[k] = d
 	return d, nil
+}
+
+func (d *dupFD) lookIn(fd uintptr) bool {
+	if d.lookedIn {
+		return true
+	}
+	d.lookedIn = true
+	return pollReady(int(fd), pollIn)
+}
+
+func (d *dupFD) lookOut(fd uintptr) bool {
+	if d.lookedOut {
+		return true
+	}
+	d.lookedOut = true
+	return pollReady(int(fd), pollOut)
 }
 
 // dupSocket duplicates one of libgearman's sockets and registers the

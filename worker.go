@@ -62,8 +62,8 @@ type Worker struct {
 
 	yield yielder // guarded by turn
 
-	netw netWaiter // parks workNet's waits in the netpoller
-	net  netState  // guarded by turn
+	netw fdWaiter // parks workNet's waits in the netpoller (trust set)
+	net  netState // guarded by turn
 	// afterLate: the last job's result was probably late, and the next
 	// call waits in C (workBlocking). Guarded by turn.
 	afterLate  bool
@@ -145,6 +145,7 @@ func NewWorker() (*Worker, error) {
 		registered:  make(map[string]int),
 		grabbed:     make(map[*Job]struct{}),
 		options:     lib.options() &^ WorkerAllocated,
+		netw:        fdWaiter{trust: true},
 	}
 	w.own = own(w, w.log, lib) // lib is freed first
 	return w, nil

@@ -89,13 +89,14 @@ func (w *Worker) workNet(ctx context.Context, op string, by *watcher, batch bool
 				dl, regrab = s, true
 			}
 		}
-		err := w.netw.wait(reqs, dl)
+		woken, err := w.netw.wait(reqs, dl)
 		switch {
+		case woken:
 		case err == nil:
 			ready = true
 		case err == errWaitDeadline && regrab:
 			w.net.pending = false
-		case err != errWaitDeadline && err != errWoken:
+		case err != errWaitDeadline:
 			w.broken = true
 			w.net = netState{}
 			return w.record(newError(op, Errno, err.Error()))
