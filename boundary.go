@@ -40,7 +40,7 @@ type clientLib interface {
 	step(waitFirst bool) (ReturnCode, []pollRequest)
 	// runUntil runs the tasks for a caller alone with the client: libgearman
 	// waits itself, blocking the thread, with wakeFD among its fds, until t
-	// finished, wakeFD was written (woken), a wait of timeoutMs passed
+	// finished (nil: every task), wakeFD was written (woken), a wait of timeoutMs passed
 	// (timedOut; -1: none), or libgearman answered other than IOWait.
 	runUntil(t taskLib, wakeFD, timeoutMs int) (rc ReturnCode, woken, timedOut bool)
 	// setTimeout sets libgearman's own timeout, for the calls that block in

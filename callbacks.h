@@ -113,8 +113,8 @@ gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms);
 gearman_return_t gm_client_step(gearman_client_st *client, bool wait_first, gm_recorder *rec);
 // gm_client_run_until runs a non-blocking client's tasks for a caller alone
 // with it: libgearman waits itself, in poll(), with wake_fd among its fds
-// (wire.c), until t has finished, wake_fd was written (*woken), a wait of
-// timeout_ms passed with nothing ready (*timed_out; -1: none), or libgearman
+// (wire.c), until t has finished (NULL: every task has), wake_fd was
+// written (*woken), a wait of timeout_ms passed with nothing ready (*timed_out; -1: none), or libgearman
 // answers other than IO_WAIT. A packet part way across waits without the
 // timeout. It leaves nothing recorded: the next step starts with
 // run_tasks, which takes in what the last wait found.

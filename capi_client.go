@@ -189,7 +189,11 @@ func (c *cClient) recorded() []pollRequest {
 
 func (c *cClient) runUntil(t taskLib, wakeFD, timeoutMs int) (rc ReturnCode, woken, timedOut bool) {
 	var w, to C.bool
-	rc = ReturnCode(C.gm_client_run_until(c.p, t.(cTask).p, C.int(wakeFD), C.int(timeoutMs), &w, &to))
+	var until *C.gm_task
+	if t != nil {
+		until = t.(cTask).p
+	}
+	rc = ReturnCode(C.gm_client_run_until(c.p, until, C.int(wakeFD), C.int(timeoutMs), &w, &to))
 	return rc, bool(w), bool(to)
 }
 

@@ -38,6 +38,7 @@ type Client struct {
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
 	yield      yielder
+	runWait    fdWaiter // RunTasks' wait in C, which its context or Close ends
 
 	// Guarded by mu.
 	options  ClientOptions
@@ -101,8 +102,10 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.runWait.wake()
 	c.pool.close()
 	c.turn.wait()
+	c.runWait.close()
 	c.abandonAll(LostConnection)
 	c.lib = nil
 	c.mu.Lock() // callback setters need no turn

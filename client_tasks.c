@@ -326,7 +326,7 @@ gearman_return_t gm_client_run_until(gearman_client_st *client, const gm_task *t
   *woken = *timed_out = false;
   gearman_client_set_timeout(client, timeout_ms);
   gearman_return_t rc = gearman_client_run_tasks(client);
-  while (rc == GEARMAN_IO_WAIT && !t->finished) {
+  while (rc == GEARMAN_IO_WAIT && (t == NULL || !t->finished)) {
     gm_wake_begin(wake_fd, woken);
     gearman_return_t w = gearman_client_wait(client);
     gm_wake_end();

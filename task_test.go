@@ -396,6 +396,33 @@ func TestRunTasksContextCancel(t *testing.T) {
 	}, 5*time.Second, 20*time.Millisecond)
 }
 
+// RunTasks waits in C without slices: only its context or Close ends the
+// wait, so each must, at once. Close returns once RunTasks has.
+func TestRunTasksEndsAtClose(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	task, err := c.AddTask("nobody-at-close", []byte("x"), nil, "")
+	require.NoError(t, err)
+	ran := make(chan error, 1)
+	go func() { ran <- c.RunTasks() }()
+	require.Eventually(t, func() bool {
+		out, err := gearmantest.AdminCommand(srv.Addr(), "status", time.Second)
+		return err == nil && containsQueued(out, "nobody-at-close")
+	}, 10*time.Second, 10*time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	select {
+	case err := <-ran:
+		require.ErrorIs(t, err, gearman.ErrClosed)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end RunTasks' wait")
+	}
+	require.NoError(t, <-closed)
+	require.NotEqual(t, gearman.Success, task.ReturnCode())
+}
+
 func containsQueued(status, function string) bool {
 	total, _, _, ok := functionStatus(status, function)
 	return ok && total > 0

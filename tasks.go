@@ -138,9 +138,20 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 	c.repair()
 	c.takeLost() // lost before this run was reported by the previous one
 	nonBlocking := c.Options()&ClientNonBlocking != 0
-	c.lib.setNonBlocking(nonBlocking)
+	c.lib.setNonBlocking(true) // a blocking RunTasks waits in runAlone
 	c.setRunning(true)
 	defer c.setRunning(false)
+	if !nonBlocking {
+		// A wake left by an earlier run was meant for it. Close wakes after
+		// it sets closed, so a wake it sends is either kept or seen here.
+		c.runWait.forget()
+		if c.closed.Load() {
+			return closedError(op)
+		}
+		if ctx.Done() != nil {
+			defer context.AfterFunc(ctx, c.runWait.wake)()
+		}
+	}
 
 	clock := newIdleClock(ctx, c.Timeout())
 	seen := c.lib.packets()
@@ -155,7 +166,12 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			return c.succeed(Success)
 		}
 		c.yield.beforeBlocking()
-		rc := c.lib.runTasks(clock.sliceOf(sliceMs))
+		var rc ReturnCode
+		if nonBlocking {
+			rc = c.lib.runTasks(clock.sliceOf(sliceMs)) // IOWait instead of a wait
+		} else {
+			rc = c.runAlone(&clock)
+		}
 		if err := c.takeStopErr(); err != nil {
 			c.record(err)
 			return err
@@ -204,6 +220,25 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			return c.fail(op, Timeout)
 		}
 	}
+}
+
+// runAlone runs the tasks, with libgearman waiting itself in poll(), until
+// none is left, a wait of what the clock leaves passed, or the context's end
+// or Close woke it; the last two return Timeout, and the caller's checks
+// tell which ended it. There is no slice: the wake ends the wait at once.
+func (c *Client) runAlone(clock *idleClock) ReturnCode {
+	var rc ReturnCode
+	var timedOut bool
+	woken, err := c.runWait.inC(func(wakeFD int) {
+		rc, _, timedOut = c.lib.runUntil(nil, wakeFD, timeoutMs(clock.waitDeadline()))
+	})
+	switch {
+	case err != nil:
+		return Errno
+	case woken || timedOut:
+		return Timeout
+	}
+	return rc
 }
 
 // runTasksExpired ends the tasks of a RunTasksContext whose context had

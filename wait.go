@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// sliceMs bounds every wait inside libgearman, so that a context, Close or
+// sliceMs bounds the waits inside libgearman that no wake-up can end (Wait,
+// and RunTasks on a ClientNonBlocking client), so that a context, Close or
 // the user's timeout are noticed within that time.
 const sliceMs = 100
 
@@ -28,6 +29,19 @@ func newIdleClock(ctx context.Context, timeout int) idleClock {
 }
 
 func (k *idleClock) progress() { k.last = time.Now() }
+
+// waitDeadline is when a wait must end for the user's timeout or the
+// context's deadline, whichever comes first; zero for neither.
+func (k *idleClock) waitDeadline() time.Time {
+	var d time.Time
+	if k.timeout >= 0 { // bounded, as a Duration of MaxInt ms overflows
+		d = k.last.Add(time.Duration(min(k.timeout, 1<<40)) * time.Millisecond)
+	}
+	if k.hasDeadline && (d.IsZero() || k.deadline.Before(d)) {
+		d = k.deadline
+	}
+	return d
+}
 
 // Times are compared in whole milliseconds: a timeout near math.MaxInt
 // would overflow a time.Duration.

@@ -130,19 +130,6 @@ func (w *Worker) leaveExchange() {
 	}
 }
 
-// waitDeadline is when a wait must end for the user's timeout or the
-// context's deadline, whichever comes first; zero for neither.
-func (k *idleClock) waitDeadline() time.Time {
-	var d time.Time
-	if k.timeout >= 0 { // bounded, as a Duration of MaxInt ms overflows
-		d = k.last.Add(time.Duration(min(k.timeout, 1<<40)) * time.Millisecond)
-	}
-	if k.hasDeadline && (d.IsZero() || k.deadline.Before(d)) {
-		d = k.deadline
-	}
-	return d
-}
-
 func wireBusyAny(reqs []pollRequest) bool {
 	for _, r := range reqs {
 		if wireBusy(r.fd) {
