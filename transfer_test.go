@@ -391,3 +391,40 @@ func doNormalHandedOut(t *testing.T, c *gearman.Client, srv *gearmantest.Server,
 		"gearmand never handed the job out")
 	return result
 }
+
+// A blocking RunTasks lets libgearman wait in poll() with a wake-up fd
+// (tasks.go, runAlone), and its waits end at the user's timeout in the
+// middle of large transfers: the tasks keep their place, the next RunTasks
+// carries on, and every result arrives whole.
+func TestRunTasksTimeoutsSpareLargeTransfers(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	startWorker(t, srv, map[string]gearman.WorkerFunc{"echo": echo})
+	c := newClient(t, srv)
+	require.NoError(t, c.SetTimeout(5))
+	var mu sync.Mutex
+	results := map[*gearman.Task][]byte{}
+	require.NoError(t, c.SetCompleteCallback(func(task *gearman.Task, _ any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		results[task] = bytes.Clone(task.Data())
+		return nil
+	}))
+	payloads := map[*gearman.Task][]byte{}
+	for i := range 4 {
+		p := bytes.Repeat([]byte{byte('a' + i)}, 16<<20)
+		task, err := c.AddTask("echo", p, nil, "")
+		require.NoError(t, err)
+		payloads[task] = p
+	}
+	timeouts := 0
+	for err := c.RunTasks(); err != nil; err = c.RunTasks() {
+		require.ErrorIs(t, err, gearman.Timeout)
+		timeouts++
+		require.Less(t, timeouts, 100000, "RunTasks made no progress")
+	}
+	t.Logf("RunTasks timed out %d times on the way", timeouts)
+	require.Len(t, results, len(payloads))
+	for task, p := range payloads {
+		require.True(t, bytes.Equal(p, results[task]), "result of a 16 MiB task arrived whole")
+	}
+}
