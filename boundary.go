@@ -30,7 +30,7 @@ type clientLib interface {
 	enableExceptions() bool
 	submit(req taskRequest) (taskLib, ReturnCode)
 	runTasks(timeoutMs int) ReturnCode
-	wait(timeoutMs int) ReturnCode
+	wait(timeoutMs, wakeFD int) ReturnCode
 	setNonBlocking(on bool)
 	// packets counts the packets the client's tasks received: progress.
 	packets() uint64

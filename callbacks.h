@@ -105,7 +105,10 @@ gm_task *gm_add_task(gearman_client_st *client, const gm_task_opts *opts,
                      const char *workload, size_t workload_size,
                      gearman_return_t *ret);
 gearman_return_t gm_run_tasks(gearman_client_st *client, int timeout_ms);
-gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms);
+// gm_client_wait waits for a non-blocking client's I/O (PHP's wait), in
+// poll() with wake_fd among the fds (wire.c): writing to it ends the wait,
+// which then returns TIMEOUT. timeout_ms -1 is none.
+gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms, int wake_fd);
 // gm_client_step moves a non-blocking client's tasks on as far as they go
 // without waiting (after first taking in what its last wait found, with
 // wait_first). It returns IO_WAIT with rec holding the fds and events to

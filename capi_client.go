@@ -118,8 +118,8 @@ func (c *cClient) submit(req taskRequest) (taskLib, ReturnCode) {
 	return cTask{t}, Success
 }
 
-func (c *cClient) wait(timeoutMs int) ReturnCode {
-	return ReturnCode(C.gm_client_wait(c.p, C.int(timeoutMs)))
+func (c *cClient) wait(timeoutMs, wakeFD int) ReturnCode {
+	return ReturnCode(C.gm_client_wait(c.p, C.int(timeoutMs), C.int(wakeFD)))
 }
 
 func (c *cClient) setNonBlocking(on bool) {

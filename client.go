@@ -360,14 +360,25 @@ func (c *Client) WaitContext(ctx context.Context) error {
 	if c.inflightCount() == 0 {
 		return c.record(newError(op, NoActiveFds, "no tasks are in flight"))
 	}
+	stop, err := c.watchRun(ctx, op)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	clock := newIdleClock(ctx, c.Timeout())
 	for {
 		c.yield.beforeBlocking()
-		rc := c.lib.wait(clock.sliceOf(sliceMs))
-		if rc != Timeout {
-			if rc == Success {
-				return c.succeed(rc)
-			}
+		var rc ReturnCode
+		woken, err := c.runWait.inC(func(wakeFD int) {
+			rc = c.lib.wait(timeoutMs(clock.waitDeadline()), wakeFD)
+		})
+		switch {
+		case err != nil:
+			return c.record(newError(op, Errno, err.Error()))
+		case woken:
+		case rc == Success:
+			return c.succeed(rc)
+		case rc != Timeout:
 			return c.fail(op, rc)
 		}
 		if err := c.interrupted(ctx, op, &clock); err != nil {

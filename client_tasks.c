@@ -345,11 +345,11 @@ gearman_return_t gm_client_run_until(gearman_client_st *client, const gm_task *t
   return rc;
 }
 
-gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms) {
-  gearman_client_set_timeout(client, gm_clamp_timeout(timeout_ms));
-  gm_waiter *w = gm_client_waiter(client);
-  gm_waiter *outer = gm_wait_enter(w);
+gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms, int wake_fd) {
+  gearman_client_set_timeout(client, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
+  bool woken = false;
+  gm_wake_begin(wake_fd, &woken);
   gearman_return_t rc = gearman_client_wait(client);
-  gm_wait_leave(w, outer);
+  gm_wake_end();
   return rc;
 }

@@ -491,6 +491,54 @@ func TestNonBlockingRunTasksAndWait(t *testing.T) {
 	require.Equal(t, "nb", string(task.Data()))
 }
 
+// Wait blocks in poll() until its context ends or Close is called, with no
+// slice to end it otherwise (the Client's eventfd, tasks.go watchRun).
+func TestWaitEndsAtContextAndClose(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	c, err := gearman.NewClient()
+	require.NoError(t, err)
+	require.NoError(t, c.AddServer(srv.Host(), srv.Port()))
+	require.NoError(t, c.AddOptions(gearman.ClientNonBlocking))
+	_, err = c.AddTask("nobody-waits", []byte("x"), nil, "")
+	require.NoError(t, err)
+	// PHP's loop until a Wait finds nothing more coming: gearmand has
+	// acknowledged the job, and nobody will run it.
+	for i := 0; ; i++ {
+		require.Less(t, i, 1000)
+		require.NoError(t, c.RunTasks())
+		require.Equal(t, gearman.IOWait, c.ReturnCode())
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.WaitContext(ctx)
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			break
+		}
+	}
+	within := func(what string, ch <-chan error) error {
+		select {
+		case err := <-ch:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s did not end Wait", what)
+			return nil
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	waited := make(chan error, 1)
+	go func() { waited <- c.WaitContext(ctx) }()
+	time.Sleep(20 * time.Millisecond) // most likely inside the wait by now; either way it must end
+	cancel()
+	require.ErrorIs(t, within("the context's end", waited), context.Canceled)
+
+	go func() { waited <- c.Wait() }()
+	time.Sleep(20 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	require.ErrorIs(t, within("Close", waited), gearman.ErrClosed)
+	require.NoError(t, <-closed)
+}
+
 // RunTasks hands gearmand at most taskWindow (256) tasks, and refills the
 // window only once half of it has finished, all at once: gearmand then reads
 // the new submissions in bursts, which cost it 57 µs of CPU per W2 job

@@ -142,15 +142,11 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 	c.setRunning(true)
 	defer c.setRunning(false)
 	if !nonBlocking {
-		// A wake left by an earlier run was meant for it. Close wakes after
-		// it sets closed, so a wake it sends is either kept or seen here.
-		c.runWait.forget()
-		if c.closed.Load() {
-			return closedError(op)
+		stop, err := c.watchRun(ctx, op)
+		if err != nil {
+			return err
 		}
-		if ctx.Done() != nil {
-			defer context.AfterFunc(ctx, c.runWait.wake)()
-		}
+		defer stop()
 	}
 
 	clock := newIdleClock(ctx, c.Timeout())
@@ -220,6 +216,23 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			return c.fail(op, Timeout)
 		}
 	}
+}
+
+// watchRun readies runWait for a call that waits in libgearman's poll()
+// with its eventfd (RunTasks, Wait): ctx's end wakes it until stop is
+// called, and a wake left by an earlier call, meant for that call, is
+// dropped. Close wakes after it sets closed, so a wake it sends is either
+// kept or seen here.
+func (c *Client) watchRun(ctx context.Context, op string) (stop func(), err error) {
+	c.runWait.forget()
+	if c.closed.Load() {
+		return nil, closedError(op)
+	}
+	if ctx.Done() == nil {
+		return func() {}, nil
+	}
+	stopWatch := context.AfterFunc(ctx, c.runWait.wake)
+	return func() { stopWatch() }, nil
 }
 
 // runAlone runs the tasks, with libgearman waiting itself in poll(), until

@@ -5,9 +5,8 @@ import (
 	"time"
 )
 
-// sliceMs bounds the waits inside libgearman that no wake-up can end (Wait,
-// and RunTasks on a ClientNonBlocking client), so that a context, Close or
-// the user's timeout are noticed within that time.
+// sliceMs bounds a ClientNonBlocking client's RunTasks call, which does not
+// wait in libgearman: it returns IOWait, and Wait waits.
 const sliceMs = 100
 
 // idleClock measures a user timeout the way libgearman does, from the last
