@@ -51,6 +51,16 @@
 // once (see Client), and a Worker serves several jobs at once with
 // SetConcurrency; their other calls run one at a time.
 //
+// A call that waits for the network parks its goroutine in Go's netpoller
+// when several share a Client, or when it is a slot of a Worker's Run. A
+// caller alone with its Client, and a lone worker (Work, or Run without
+// SetConcurrency), wait inside libgearman's poll, which a context or Close
+// ends at once, or at the end of a packet in transfer. With GOMAXPROCS=1, as
+// in a process limited to one CPU, such a wait first polls for up to 4 ms
+// without giving up the goroutine's P, which costs a sequential caller or
+// worker far less than the runtime's handoffs would; other goroutines wait
+// for the P meanwhile, as behind a goroutine that computes (docs/design.md).
+//
 // A failed call returns an error (an *Error) where PHP returns false or ""
 // and emits a warning; ReturnCode and LastError still tell what happened, for
 // ported code.
