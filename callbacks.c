@@ -28,7 +28,7 @@ static gm_job gm_job_of(gearman_job_st *job, gm_waiter *waiter, char *result,
   return j;
 }
 
-struct gm_pace {
+struct gm_wstate {
   gm_waiter waiter;  // the worker's, for every libgearman call the binding makes on it
   // Only the thread inside gm_worker_work or gm_worker_step uses the rest.
   // The worker's jobs run one at a time, so they share one result buffer.
@@ -39,30 +39,30 @@ struct gm_pace {
   char error[GEARMAN_MAX_ERROR_SIZE];
 };
 
-gm_pace *gm_pace_new(gearman_worker_st *worker) {
-  gm_pace *pace = calloc(1, sizeof(gm_pace));
-  if (pace != NULL) gm_waiter_init(&pace->waiter, gearman_worker_id(worker));
-  return pace;
+gm_wstate *gm_wstate_new(gearman_worker_st *worker) {
+  gm_wstate *wstate = calloc(1, sizeof(gm_wstate));
+  if (wstate != NULL) gm_waiter_init(&wstate->waiter, gearman_worker_id(worker));
+  return wstate;
 }
 
-void gm_pace_free(gm_pace *pace) { free(pace); }
+void gm_wstate_free(gm_wstate *wstate) { free(wstate); }
 
-// The pace of the gm_worker_work or gm_worker_step this thread is in, for
+// The worker state of the gm_worker_work or gm_worker_step this thread is in, for
 // the worker function shim, which libgearman gives only the function's
 // context. A job may run another Worker's Work, so both restore the outer
 // one.
-static __thread gm_pace *gm_running_pace;
+static __thread gm_wstate *gm_running_wstate;
 
 // The send's own result is not looked at, as the Go side did not look at
 // it either: a failed send leaves its error on the connection, which the
 // next wait reports. The job counts as running until gearman_worker_work
 // returns: its result may still be on its way.
 // libgearman runs functions only inside gearman_worker_work, which the
-// binding calls only from gm_worker_work and gm_worker_step: the pace is
+// binding calls only from gm_worker_work and gm_worker_step: the wstate is
 // always there.
 static gearman_return_t gm_worker_function(gearman_job_st *job, void *context) {
-  gm_pace *pace = gm_running_pace;
-  gm_job j = gm_job_of(job, &pace->waiter, pace->result, sizeof pace->result);
+  gm_wstate *wstate = gm_running_wstate;
+  gm_job j = gm_job_of(job, &wstate->waiter, wstate->result, sizeof wstate->result);
   gm_waiter *parked = gm_wait_park();
   gearman_return_t rc = goWorkerFunction(&j, (uintptr_t)context);
   gm_wait_unpark(parked);
@@ -85,35 +85,35 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
 // Work in the user's non-blocking mode, and the call after a job whose
 // result was probably late (worknet.go), run here; a wait for a job then ends
 // within a slice.
-gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t pace_addr, int timeout_ms) {
+gearman_return_t gm_worker_work(uintptr_t worker_addr, uintptr_t wstate_addr, int timeout_ms) {
   gearman_worker_st *worker = (gearman_worker_st *)worker_addr;
-  gm_pace *pace = (gm_pace *)pace_addr;
+  gm_wstate *wstate = (gm_wstate *)wstate_addr;
   gearman_worker_set_timeout(worker, timeout_ms < 0 ? -1 : gm_clamp_timeout(timeout_ms));
-  gm_pace *outer = gm_running_pace;
-  gm_running_pace = pace;
-  gm_waiter *outer_waiter = gm_wait_enter(&pace->waiter);
-  pace->error_saved = false;
+  gm_wstate *outer = gm_running_wstate;
+  gm_running_wstate = wstate;
+  gm_waiter *outer_waiter = gm_wait_enter(&wstate->waiter);
+  wstate->error_saved = false;
   gearman_return_t rc = gearman_worker_work(worker);
-  gm_wait_leave(&pace->waiter, outer_waiter);
-  gm_running_pace = outer;
+  gm_wait_leave(&wstate->waiter, outer_waiter);
+  gm_running_wstate = outer;
   return rc;
 }
 
 // Only the Go side decides when to stop; this only runs libgearman as far as
 // it goes. The worker's wakeup pipe is left out of the record: Go wakes its
 // own wait, and a pipe among the fds would make it wait on two sockets.
-gearman_return_t gm_worker_step(uintptr_t worker_addr, uintptr_t pace_addr, bool wait_first,
+gearman_return_t gm_worker_step(uintptr_t worker_addr, uintptr_t wstate_addr, bool wait_first,
                                 bool asleep, gm_recorder *rec) {
   gearman_worker_st *worker = (gearman_worker_st *)worker_addr;
-  gm_pace *pace = (gm_pace *)pace_addr;
+  gm_wstate *wstate = (gm_wstate *)wstate_addr;
   bool was_non_blocking = gearman_worker_options(worker) & GEARMAN_WORKER_NON_BLOCKING;
   if (!was_non_blocking) gearman_worker_add_options(worker, GEARMAN_WORKER_NON_BLOCKING);
   // libgearman's own timeout stays -1: with 0 its wait would not poll at all.
   gearman_worker_set_timeout(worker, -1);
-  gm_pace *outer = gm_running_pace;
-  gm_running_pace = pace;
-  gm_waiter *outer_waiter = gm_wait_enter(&pace->waiter);
-  pace->error_saved = false;
+  gm_wstate *outer = gm_running_wstate;
+  gm_running_wstate = wstate;
+  gm_waiter *outer_waiter = gm_wait_enter(&wstate->waiter);
+  wstate->error_saved = false;
   int pipe_fd = gearman_worker_id(worker).read_fd;
   gearman_return_t rc = GEARMAN_IO_WAIT, last = asleep ? GEARMAN_NO_JOBS : GEARMAN_IO_WAIT;
   for (;;) {
@@ -134,7 +134,7 @@ gearman_return_t gm_worker_step(uintptr_t worker_addr, uintptr_t pace_addr, bool
       }
       if (w == GEARMAN_NO_ACTIVE_FDS) {  // no server connected: work's own reason is the one to give
         rc = GEARMAN_COULD_NOT_CONNECT;
-        pace->error_saved = last == GEARMAN_NO_JOBS;
+        wstate->error_saved = last == GEARMAN_NO_JOBS;
         break;
       }
       if (w != GEARMAN_SUCCESS) {
@@ -146,33 +146,33 @@ gearman_return_t gm_worker_step(uintptr_t worker_addr, uintptr_t pace_addr, bool
     if (rc != GEARMAN_IO_WAIT && rc != GEARMAN_NO_JOBS) break;
     if (rc == GEARMAN_NO_JOBS) {  // the wait that follows replaces the error text
       const char *e = gearman_worker_error(worker);
-      snprintf(pace->error, sizeof pace->error, "%s", e != NULL ? e : "");
+      snprintf(wstate->error, sizeof wstate->error, "%s", e != NULL ? e : "");
     }
     last = rc;
     wait_first = true;
   }
-  gm_wait_leave(&pace->waiter, outer_waiter);
-  gm_running_pace = outer;
+  gm_wait_leave(&wstate->waiter, outer_waiter);
+  gm_running_wstate = outer;
   if (!was_non_blocking) gearman_worker_remove_options(worker, GEARMAN_WORKER_NON_BLOCKING);
   return rc;
 }
 
-const char *gm_worker_error(gearman_worker_st *worker, uintptr_t pace_addr) {
-  gm_pace *pace = (gm_pace *)pace_addr;
-  return pace->error_saved ? pace->error : gearman_worker_error(worker);
+const char *gm_worker_error(gearman_worker_st *worker, uintptr_t wstate_addr) {
+  gm_wstate *wstate = (gm_wstate *)wstate_addr;
+  return wstate->error_saved ? wstate->error : gearman_worker_error(worker);
 }
 
-void gm_worker_interrupt(uintptr_t pace_addr, bool closing) {
-  gm_pace *pace = (gm_pace *)pace_addr;
-  if (closing) atomic_store(&pace->waiter.closing, true);  // before the pipe wakes the wait
-  gearman_kill(pace->waiter.wake, GEARMAN_SIGNAL_INTERRUPT);
+void gm_worker_interrupt(uintptr_t wstate_addr, bool closing) {
+  gm_wstate *wstate = (gm_wstate *)wstate_addr;
+  if (closing) atomic_store(&wstate->waiter.closing, true);  // before the pipe wakes the wait
+  gearman_kill(wstate->waiter.wake, GEARMAN_SIGNAL_INTERRUPT);
 }
 
-bool gm_worker_cut(uintptr_t pace_addr) { return ((gm_pace *)pace_addr)->waiter.cut; }
+bool gm_worker_cut(uintptr_t wstate_addr) { return ((gm_wstate *)wstate_addr)->waiter.cut; }
 
-gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t pace_addr,
+gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t wstate_addr,
                                 const void *data, size_t size, int timeout_ms) {
-  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
+  gm_waiter *w = &((gm_wstate *)wstate_addr)->waiter;
   gearman_worker_set_timeout(worker, timeout_ms);  // clamped by Go (clampWait)
   gm_waiter *outer = gm_wait_enter(w);
   gearman_return_t rc = gearman_worker_echo(worker, data, size);
@@ -180,8 +180,8 @@ gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t pace_addr,
   return rc;
 }
 
-gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t pace_addr, int timeout_ms) {
-  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
+gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t wstate_addr, int timeout_ms) {
+  gm_waiter *w = &((gm_wstate *)wstate_addr)->waiter;
   gearman_worker_set_timeout(worker, timeout_ms);  // clamped by Go (clampWait)
   gm_waiter *outer = gm_wait_enter(w);
   gearman_return_t rc = gearman_worker_wait(worker);
@@ -189,8 +189,8 @@ gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t pace_addr, 
   return rc;
 }
 
-bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace_addr) {
-  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
+bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t wstate_addr) {
+  gm_waiter *w = &((gm_wstate *)wstate_addr)->waiter;
   gm_waiter *outer = gm_wait_enter(w);
   bool ok = gearman_worker_set_server_option(worker, "exceptions", 10);
   gm_wait_leave(w, outer);
@@ -200,9 +200,9 @@ bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace_addr) {
 
 static long gm_live_jobs;
 
-gm_job *gm_worker_grab_job(gearman_worker_st *worker, uintptr_t pace_addr, int timeout_ms,
+gm_job *gm_worker_grab_job(gearman_worker_st *worker, uintptr_t wstate_addr, int timeout_ms,
                            gearman_return_t *ret) {
-  gm_waiter *w = &((gm_pace *)pace_addr)->waiter;
+  gm_waiter *w = &((gm_wstate *)wstate_addr)->waiter;
   gearman_worker_set_timeout(worker, gm_clamp_timeout(timeout_ms));
   gm_waiter *outer = gm_wait_enter(w);
   gearman_job_st *job = gearman_worker_grab_job(worker, NULL, ret);

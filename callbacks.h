@@ -143,15 +143,15 @@ gearman_return_t gm_worker_define(gearman_worker_st *worker, const char *name,
 
 // What the binding keeps for one worker's calls: its waiter (wire.h), the
 // result buffer of its jobs, and gm_worker_step's saved error. Opaque to Go;
-// one per gearman_worker_st the binding creates, freed with gm_pace_free.
-typedef struct gm_pace gm_pace;
-gm_pace *gm_pace_new(gearman_worker_st *worker);
-void gm_pace_free(gm_pace *pace);
+// one per gearman_worker_st the binding creates, freed with gm_wstate_free.
+typedef struct gm_wstate gm_wstate;
+gm_wstate *gm_wstate_new(gearman_worker_st *worker);
+void gm_wstate_free(gm_wstate *wstate);
 
 // gm_worker_work runs one job in the worker's own mode; timeout_ms < 0 waits
-// for it without a limit. The worker and its pace are passed as integers,
+// for it without a limit. The worker and its wstate are passed as integers,
 // which cgo does not check (capi.go).
-gearman_return_t gm_worker_work(uintptr_t worker, uintptr_t pace, int timeout_ms);
+gearman_return_t gm_worker_work(uintptr_t worker, uintptr_t wstate, int timeout_ms);
 // gm_worker_step runs the worker in non-blocking mode, whatever its options,
 // as far as it goes without waiting (after first taking in what its last
 // wait found, with wait_first; asleep says that wait began after NO_JOBS).
@@ -161,24 +161,24 @@ gearman_return_t gm_worker_work(uintptr_t worker, uintptr_t pace, int timeout_ms
 // when no server is connected; or work's failure. After a failure other
 // than these, libgearman 1.1.20 may be left with a state that crashes its next
 // call: the worker must be replaced.
-gearman_return_t gm_worker_step(uintptr_t worker, uintptr_t pace, bool wait_first,
+gearman_return_t gm_worker_step(uintptr_t worker, uintptr_t wstate, bool wait_first,
                                 bool asleep, gm_recorder *rec);
 // gm_worker_error is the worker's error text, or that of gm_worker_step's
 // COULD_NOT_CONNECT, which libgearman's last wait replaced.
-const char *gm_worker_error(gearman_worker_st *worker, uintptr_t pace);
+const char *gm_worker_error(gearman_worker_st *worker, uintptr_t wstate);
 // gm_worker_interrupt ends the wait in progress, from any thread: it writes
 // to the worker's wakeup pipe. A wait in the middle of a
 // transfer ends at the transfer's next packet boundary, unless closing (Close,
 // which frees the worker next) and the transfer is a receive: then it ends at
-// once and the pace records the cut (gm_worker_cut).
-void gm_worker_interrupt(uintptr_t pace, bool closing);
+// once and the wstate records the cut (gm_worker_cut).
+void gm_worker_interrupt(uintptr_t wstate, bool closing);
 // gm_worker_cut reports whether a wait of the worker ended mid-transfer:
 // libgearman cannot go on from there, and the worker must be freed.
-bool gm_worker_cut(uintptr_t pace);
-gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t pace,
+bool gm_worker_cut(uintptr_t wstate);
+gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t wstate,
                                 const void *data, size_t size, int timeout_ms);
-gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t pace, int timeout_ms);
-bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace);
+gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t wstate, int timeout_ms);
+bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t wstate);
 
 // A job as Go sees it: the workload's address and size are read in C when
 // the job arrives, so that Go reads the workload without two more crossings
@@ -187,7 +187,7 @@ bool gm_worker_set_exceptions(gearman_worker_st *worker, uintptr_t pace);
 // gm_job_free.
 //
 // A worker function's job also carries a buffer for its result, its
-// worker's (in the gm_pace): a result that fits is copied there by Go and
+// worker's (in the gm_wstate): a result that fits is copied there by Go and
 // sent by the shim once the function returned, which spares a crossing per
 // job. result is NULL for a grabbed job.
 typedef struct {
@@ -204,7 +204,7 @@ typedef struct {
 // The largest result sent from the shim's buffer; larger ones are sent
 // from Go memory, without a copy.
 #define GM_RESULT_INLINE 4096
-gm_job *gm_worker_grab_job(gearman_worker_st *worker, uintptr_t pace, int timeout_ms,
+gm_job *gm_worker_grab_job(gearman_worker_st *worker, uintptr_t wstate, int timeout_ms,
                            gearman_return_t *ret);
 // gm_job_detach frees only the record of a grabbed job: gearman_worker_free
 // frees the job itself along with its worker.

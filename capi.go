@@ -93,8 +93,8 @@ func cbytes(b []byte) (*C.char, C.size_t) {
 
 type cWorker struct {
 	p       *C.gearman_worker_st
-	pace    *C.gm_pace // of p's waits
-	handles []handle   // one per define: C keeps the context until free
+	wstate  *C.gm_wstate // of p's waits
+	handles []handle     // one per define: C keeps the context until free
 	rec     *C.gm_recorder
 	reqs    []pollRequest
 }
@@ -104,32 +104,32 @@ func newWorkerLib() (workerLib, error) {
 	if p == nil {
 		return nil, newError("NewWorker", MemoryAllocationFailure, "gearman_worker_create failed")
 	}
-	pace := C.gm_pace_new(p)
-	if pace == nil {
+	wstate := C.gm_wstate_new(p)
+	if wstate == nil {
 		C.gearman_worker_free(p)
 		return nil, newError("NewWorker", MemoryAllocationFailure, "out of memory")
 	}
-	return &cWorker{p: p, pace: pace}, nil
+	return &cWorker{p: p, wstate: wstate}, nil
 }
 
-// paceAddr is the pace as an integer: cgo checks every pointer argument for
+// wstateAddr is the wstate as an integer: cgo checks every pointer argument for
 // Go pointers, about 120 instructions a call, and this is a C pointer.
-func (w *cWorker) paceAddr() C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(w.pace))) }
+func (w *cWorker) wstateAddr() C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(w.wstate))) }
 
 // interrupt writes to the worker's wakeup pipe, which every wait inside
 // libgearman polls: the wait returns SHUTDOWN_GRACEFUL, at once or, in the
 // middle of a transfer, at its next packet boundary (wire.c). It touches
-// only the pipe and the pace, so it is safe while another thread is inside
+// only the pipe and the wstate, so it is safe while another thread is inside
 // libgearman.
-func (w *cWorker) interrupt(closing bool) { C.gm_worker_interrupt(w.paceAddr(), C.bool(closing)) }
+func (w *cWorker) interrupt(closing bool) { C.gm_worker_interrupt(w.wstateAddr(), C.bool(closing)) }
 
-func (w *cWorker) cut() bool { return bool(C.gm_worker_cut(w.paceAddr())) }
+func (w *cWorker) cut() bool { return bool(C.gm_worker_cut(w.wstateAddr())) }
 
 func (w *cWorker) free() {
 	C.gearman_worker_free(w.p)
 	w.p = nil
-	C.gm_pace_free(w.pace)
-	w.pace = nil
+	C.gm_wstate_free(w.wstate)
+	w.wstate = nil
 	for _, h := range w.handles {
 		deleteHandle(h)
 	}
@@ -148,7 +148,7 @@ func (w *cWorker) addServers(servers string) ReturnCode {
 	return ReturnCode(C.gearman_worker_add_servers(w.p, s))
 }
 
-func (w *cWorker) errorText() string { return C.GoString(C.gm_worker_error(w.p, w.paceAddr())) }
+func (w *cWorker) errorText() string { return C.GoString(C.gm_worker_error(w.p, w.wstateAddr())) }
 func (w *cWorker) errno() int        { return int(C.gearman_worker_errno(w.p)) }
 
 func (w *cWorker) options() WorkerOptions {
@@ -178,7 +178,7 @@ func (w *cWorker) setIdentifier(id string) ReturnCode {
 }
 
 func (w *cWorker) enableExceptions() bool {
-	return bool(C.gm_worker_set_exceptions(w.p, w.paceAddr()))
+	return bool(C.gm_worker_set_exceptions(w.p, w.wstateAddr()))
 }
 
 func (w *cWorker) define(name string, timeout int, fn *workerFunction) ReturnCode {
@@ -211,10 +211,10 @@ func (w *cWorker) unregisterAll() ReturnCode {
 }
 
 // work runs one job, or a batch (gm_worker_work); a negative timeoutMs
-// waits without a limit. The worker goes to C as an integer, as its pace
-// does (paceAddr).
+// waits without a limit. The worker goes to C as an integer, as its wstate
+// does (wstateAddr).
 func (w *cWorker) work(timeoutMs int) ReturnCode {
-	return ReturnCode(C.gm_worker_work(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.paceAddr(), C.int(timeoutMs)))
+	return ReturnCode(C.gm_worker_work(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.wstateAddr(), C.int(timeoutMs)))
 }
 
 func (w *cWorker) step(waitFirst, asleep, ready, timed bool) (ReturnCode, []pollRequest) {
@@ -223,7 +223,7 @@ func (w *cWorker) step(waitFirst, asleep, ready, timed bool) (ReturnCode, []poll
 		w.rec.blind = true         // the netpoller's epoll reports what came before the wait
 	}
 	w.rec.ready, w.rec.timed = C.bool(ready), C.bool(timed)
-	rc := ReturnCode(C.gm_worker_step(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.paceAddr(),
+	rc := ReturnCode(C.gm_worker_step(C.uintptr_t(uintptr(unsafe.Pointer(w.p))), w.wstateAddr(),
 		C.bool(waitFirst), C.bool(asleep), w.rec))
 	if rc != IOWait && rc != NoJobs {
 		return rc, nil
@@ -239,7 +239,7 @@ func (w *cWorker) step(waitFirst, asleep, ready, timed bool) (ReturnCode, []poll
 
 func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
 	var rc C.gearman_return_t
-	j := C.gm_worker_grab_job(w.p, w.paceAddr(), C.int(timeoutMs), &rc)
+	j := C.gm_worker_grab_job(w.p, w.wstateAddr(), C.int(timeoutMs), &rc)
 	if j == nil {
 		return nil, ReturnCode(rc)
 	}
@@ -248,11 +248,11 @@ func (w *cWorker) grabJob(timeoutMs int) (jobLib, ReturnCode) {
 
 func (w *cWorker) echo(data []byte, timeoutMs int) ReturnCode {
 	p, n := cbytes(data)
-	return ReturnCode(C.gm_worker_echo(w.p, w.paceAddr(), unsafe.Pointer(p), n, C.int(clampWait(timeoutMs))))
+	return ReturnCode(C.gm_worker_echo(w.p, w.wstateAddr(), unsafe.Pointer(p), n, C.int(clampWait(timeoutMs))))
 }
 
 func (w *cWorker) wait(timeoutMs int) ReturnCode {
-	return ReturnCode(C.gm_worker_wait(w.p, w.paceAddr(), C.int(clampWait(timeoutMs))))
+	return ReturnCode(C.gm_worker_wait(w.p, w.wstateAddr(), C.int(clampWait(timeoutMs))))
 }
 
 // ---- job ----
