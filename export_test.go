@@ -29,3 +29,11 @@ func WaitsEndedOnP() int64 { return waitsEndedOnP.Load() }
 
 // RefreshWaitsOnP makes waits follow the GOMAXPROCS a test just set.
 func RefreshWaitsOnP() { refreshWaitsOnP() }
+
+// LengthenWaitsOnPForTest makes a wait on the P last up to d before it
+// blocks in C; the returned function restores the span.
+func LengthenWaitsOnPForTest(d time.Duration) (restore func()) {
+	old := onPFor
+	onPFor = d
+	return func() { onPFor = old }
+}

@@ -61,8 +61,8 @@ func (y *yielder) beforeBlocking() {
 
 // onPFor is at least the kernel's tick: a timer due sooner than the next
 // tick must be programmed into the CPU's clock, which on a virtual machine
-// costs more than the wait saves (bench/notes.md).
-const onPFor = 4 * time.Millisecond
+// costs more than the wait saves (bench/notes.md). Tests lengthen it.
+var onPFor = 4 * time.Millisecond
 
 // onP is whether waits begin on the P; onPMu makes each refresh read
 // GOMAXPROCS and set the C side in one step, so that the last to run wins.

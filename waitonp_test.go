@@ -51,8 +51,11 @@ func TestWaitsOnPFollowGOMAXPROCS(t *testing.T) {
 
 // A wait on the only P must not keep the rest of the program from running:
 // timers fire, the garbage collector stops the world, and a context or Close
-// ends the wait of a caller and of a worker.
+// ends the wait of a caller and of a worker. The waits stay on the P for an
+// hour here, so that only the runtime's preemption, a stop of the world or
+// the wake-up fds in the raw poll can let any of that happen.
 func TestWaitOnPLetsProgramRun(t *testing.T) {
+	defer gearman.LengthenWaitsOnPForTest(time.Hour)()
 	withProcs(1, func() {
 		srv := gearmantest.NewServer(t)
 		w := newWorker(t, srv)
