@@ -167,16 +167,16 @@ type workerLib interface {
 	// said so. timed says the caller has a deadline or a context to set
 	// aside in the middle of a packet (counted, wire.h).
 	step(waitFirst, asleep, ready, timed bool) (ReturnCode, []pollRequest)
-	// interrupt ends a wait in progress on another thread, at once or, in
-	// the middle of a transfer, at the transfer's next packet boundary;
-	// closing (Close) ends even that one if it receives, and cut then
-	// reports it.
-	// libgearman leaves the pipe it uses signalled: the object must be
-	// replaced afterwards.
+	// interrupt ends a wait in progress on another thread, as a timeout, at
+	// once or, in the middle of a transfer, at the transfer's next packet
+	// boundary; closing (Close) ends even that one if it receives.
 	interrupt(closing bool)
-	// cut reports that a wait ended in the middle of a transfer: libgearman
-	// cannot go on from there, and the object must not be used again.
-	cut() bool
+	// clearInterrupt follows a call that was interrupted: it drops an
+	// interrupt that came after the call's last wait, and reports whether the
+	// object may be used again. It may not after a wait cut in the middle of
+	// a transfer, or one whose interrupt libgearman read itself (a socket
+	// the binding does not follow, such as TLS).
+	clearInterrupt() (fit bool)
 	grabJob(timeoutMs int) (jobLib, ReturnCode)
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode

@@ -168,7 +168,16 @@ void gm_worker_interrupt(uintptr_t wstate_addr, bool closing) {
   gearman_kill(wstate->waiter.wake, GEARMAN_SIGNAL_INTERRUPT);
 }
 
-bool gm_worker_cut(uintptr_t wstate_addr) { return ((gm_wstate *)wstate_addr)->waiter.cut; }
+bool gm_worker_clear_interrupt(uintptr_t wstate_addr) {
+  gm_waiter *w = &((gm_wstate *)wstate_addr)->waiter;
+  char buf[16];
+  while (read(w->wake.read_fd, buf, sizeof buf) > 0) {  // the pipe is non-blocking
+  }
+  w->deferred = false;
+  bool fit = !w->cut && !w->lost;
+  w->lost = false;
+  return fit;
+}
 
 gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t wstate_addr,
                                 const void *data, size_t size, int timeout_ms) {

@@ -167,14 +167,16 @@ gearman_return_t gm_worker_step(uintptr_t worker, uintptr_t wstate, bool wait_fi
 // COULD_NOT_CONNECT, which libgearman's last wait replaced.
 const char *gm_worker_error(gearman_worker_st *worker, uintptr_t wstate);
 // gm_worker_interrupt ends the wait in progress, from any thread: it writes
-// to the worker's wakeup pipe. A wait in the middle of a
-// transfer ends at the transfer's next packet boundary, unless closing (Close,
-// which frees the worker next) and the transfer is a receive: then it ends at
-// once and the wstate records the cut (gm_worker_cut).
+// to the worker's wakeup pipe, and the wait ends as a timeout (wire.h). A wait
+// in the middle of a transfer ends at the transfer's next packet boundary,
+// unless closing (Close, which frees the worker next) and the transfer is a
+// receive: then it ends at once, cut.
 void gm_worker_interrupt(uintptr_t wstate, bool closing);
-// gm_worker_cut reports whether a wait of the worker ended mid-transfer:
-// libgearman cannot go on from there, and the worker must be freed.
-bool gm_worker_cut(uintptr_t wstate);
+// gm_worker_clear_interrupt follows a call that was interrupted: it empties
+// the pipe of an interrupt that came too late to end a wait, and reports
+// whether the worker is fit for another call. It is not after a wait cut
+// mid-transfer, or one whose interrupt libgearman read itself.
+bool gm_worker_clear_interrupt(uintptr_t wstate);
 gearman_return_t gm_worker_echo(gearman_worker_st *worker, uintptr_t wstate,
                                 const void *data, size_t size, int timeout_ms);
 gearman_return_t gm_worker_wait(gearman_worker_st *worker, uintptr_t wstate, int timeout_ms);

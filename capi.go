@@ -112,18 +112,18 @@ func newWorkerLib() (workerLib, error) {
 	return &cWorker{p: p, wstate: wstate}, nil
 }
 
-// wstateAddr is the wstate as an integer: cgo checks every pointer argument for
-// Go pointers, about 120 instructions a call, and this is a C pointer.
+// wstateAddr is the wstate as an integer: cgo checks every pointer argument
+// for Go pointers, a cost paid at every call, and this is a C pointer.
 func (w *cWorker) wstateAddr() C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(w.wstate))) }
 
 // interrupt writes to the worker's wakeup pipe, which every wait inside
-// libgearman polls: the wait returns SHUTDOWN_GRACEFUL, at once or, in the
-// middle of a transfer, at its next packet boundary (wire.c). It touches
-// only the pipe and the wstate, so it is safe while another thread is inside
-// libgearman.
+// libgearman polls: the binding's poll ends the wait as a timeout, at once
+// or, in the middle of a transfer, at its next packet boundary (wire.c). It
+// touches only the pipe and the wstate, so it is safe while another thread is
+// inside libgearman.
 func (w *cWorker) interrupt(closing bool) { C.gm_worker_interrupt(w.wstateAddr(), C.bool(closing)) }
 
-func (w *cWorker) cut() bool { return bool(C.gm_worker_cut(w.wstateAddr())) }
+func (w *cWorker) clearInterrupt() bool { return bool(C.gm_worker_clear_interrupt(w.wstateAddr())) }
 
 func (w *cWorker) free() {
 	C.gearman_worker_free(w.p)

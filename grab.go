@@ -65,10 +65,10 @@ func (w *Worker) GrabJob() (*Job, error) {
 		}
 		// A blocking worker stays fit to ask again after an empty answer,
 		// a non-blocking one only while its request is under way (IOWait):
-		// its empty answer leaves the state that crashes. An interrupted
-		// one keeps its pipe signalled.
+		// its empty answer leaves the state that crashes. Only Close
+		// interrupts GrabJob, and a closed worker asks no more.
 		reuse := (rc == NoJobs && !nonBlocking || rc == IOWait && nonBlocking) &&
-			woke == notWoken && !lib.cut()
+			woke == notWoken
 		var failure error
 		if nonBlocking || (rc != NoJobs && rc != Timeout && rc != Success && woke == notWoken) {
 			failure = w.failOn(lib, op, rc)

@@ -262,8 +262,9 @@ func TestTransfersOutlastStalledServer(t *testing.T) {
 }
 
 // TestRunStopServesJobInTransfer ends Run's context while a large job is on
-// its way to the worker: the job in hand runs, its result is sent, and Run
-// returns nil. The trials go on until one ended the context mid-transfer.
+// its way to the worker: the job in hand runs, its result is sent, Run
+// returns nil, and the worker keeps its connection. The trials go on until
+// one ended the context mid-transfer.
 func TestRunStopServesJobInTransfer(t *testing.T) {
 	const maxTrials = 8
 	startBusyLoops(t, 2)
@@ -276,6 +277,7 @@ func TestRunStopServesJobInTransfer(t *testing.T) {
 		workload := patterned(trial, 64<<20)
 		result := doNormalHandedOut(t, c, srv, "xfer", workload)
 		held := gearman.WireHeldWaits()
+		conns := establishedTo(t, srv.Port())
 		stop()
 		select {
 		case err := <-done:
@@ -283,6 +285,7 @@ func TestRunStopServesJobInTransfer(t *testing.T) {
 		case <-time.After(60 * time.Second):
 			t.Fatalf("trial %d: Run did not stop", trial)
 		}
+		require.ElementsMatch(t, conns, establishedTo(t, srv.Port()), "trial %d: Run's stop changed connections", trial)
 		got := <-result
 		require.True(t, bytes.Equal(workload, got), "trial %d: the result differs at byte %d", trial, firstDifference(workload, got))
 		require.Equal(t, 1, runs.count(trial), "trial %d: runs of the job", trial)

@@ -15,9 +15,9 @@
 // the Gearman framing of each stream socket; poll, during a call the binding
 // makes (a gm_waiter is in force on the thread), holds a libgearman wait that
 // is mid-transfer until the transfer moves on: without a timeout, and with an
-// interrupt taken out of the wakeup pipe and given back at the next packet
-// boundary. Only Close cuts such a wait, and only while receiving: the object
-// is freed right after.
+// interrupt taken out of the wakeup pipe and kept for the next packet
+// boundary, where the wait ends as if timed out. Only Close cuts such a wait,
+// and only while receiving: the object is freed right after.
 //
 // A connection is mid-transfer when part of a packet has crossed it in
 // either direction, when libgearman waits to send (POLLOUT once it has sent on
@@ -408,21 +408,44 @@ static int gm_record(gm_recorder *r, struct pollfd *fds, nfds_t n) {
   return 0;
 }
 
+// gm_interrupted ends a wait at a packet boundary for an interrupt: libgearman
+// sees a timeout there, and the sockets' readiness waits for its next poll.
+static int gm_interrupted(struct pollfd *fds, nfds_t n) {
+  for (nfds_t i = 0; i < n; i++) fds[i].revents = 0;
+  return 0;
+}
+
+// gm_pipe_ready reports whether w's wakeup pipe is among fds and readable.
+static bool gm_pipe_ready(const gm_waiter *w, const struct pollfd *fds, nfds_t n) {
+  for (nfds_t i = 0; i < n; i++) {
+    if (fds[i].fd >= 0 && fds[i].fd == w->wake.read_fd && fds[i].revents != 0) return true;
+  }
+  return false;
+}
+
 int gm_entry(poll)(struct pollfd *fds, nfds_t n, int timeout) {
   if (gm_rec != NULL) return gm_record(gm_rec, fds, n);
   if (gm_wake_fd >= 0) return gm_wake_poll(fds, n, timeout);
   gm_waiter *w = gm_current;
   bool mid, sending;
   nfds_t pipe_at;
-  if (w == NULL || !gm_wait_of(w, fds, n, &mid, &sending, &pipe_at)) {
-    return gm_real(poll)(fds, n, timeout);
+  if (w == NULL) return gm_real(poll)(fds, n, timeout);
+  if (!gm_wait_of(w, fds, n, &mid, &sending, &pipe_at)) {
+    int ready = gm_real(poll)(fds, n, timeout);
+    if (ready > 0 && gm_pipe_ready(w, fds, n)) w->lost = true;  // libgearman reads it
+    return ready;
   }
   if (!mid) {
     if (w->deferred && pipe_at < n) {  // the boundary the interrupt waited for
       w->deferred = false;
-      gearman_kill(w->wake, GEARMAN_SIGNAL_INTERRUPT);
+      return gm_interrupted(fds, n);
     }
-    return gm_block(fds, n, timeout);
+    int ready = gm_block(fds, n, timeout);
+    if (ready > 0 && pipe_at < n && fds[pipe_at].revents != 0) {
+      gm_drain(w->wake.read_fd);
+      return gm_interrupted(fds, n);
+    }
+    return ready;
   }
   if (timeout >= 0) atomic_fetch_add(&gm_held, 1);
   for (;;) {

@@ -13,11 +13,18 @@
 // worker's half-received packet after a wait of it failed, nor a half-sent
 // one on either side: a wait in the middle of a transfer must end only when
 // the transfer moves on or the connection dies.
+//
+// An interrupt through the object's wakeup pipe is taken by the binding's
+// poll, never by libgearman: at a packet boundary the poll drains the pipe and
+// reports a timeout, which leaves the object fit for its next call, as the
+// end of any timed wait does. libgearman's own way (SHUTDOWN_GRACEFUL, and the
+// pipe signalled again) would leave it to be replaced.
 typedef struct gm_waiter {
   gearman_id_t wake;     // the object's wakeup pipe; read_fd -1 for none
   atomic_bool closing;   // Close: its interrupt may cut a receive (the object is freed next)
-  bool deferred;         // an interrupt came mid-transfer; it is given back at the next boundary
+  bool deferred;         // an interrupt came mid-transfer; it ends the wait at the next boundary
   bool cut;              // a wait ended mid-transfer: the object must never be used again
+  bool lost;             // libgearman read an interrupt itself, in a poll the binding does not follow
 } gm_waiter;
 
 void gm_waiter_init(gm_waiter *w, gearman_id_t wake);

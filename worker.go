@@ -636,9 +636,10 @@ func (w *Worker) workBlocking(ctx context.Context, op string, by *watcher, timeo
 // middle of a transfer (wire.c). by is the watcher of ctx; nil makes
 // interruptible watch ctx for the length of the call.
 //
-// It reports what ended the wait early. After wokenToStop, or a wait that
-// Close cut mid-transfer, the worker's lib is replaced, as libgearman leaves
-// the pipe signalled. GrabJob's lib is its own caller's to replace (grab.go).
+// It reports what ended the wait early. An interrupted lib goes on with its
+// connections, unless Close cut a transfer or libgearman read the interrupt
+// itself (clearInterrupt): then the worker's lib is replaced. GrabJob's lib
+// is its own caller's to replace (grab.go).
 func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, call func()) wake {
 	w.yield.beforeBlocking()
 	if by == nil {
@@ -657,7 +658,7 @@ func (w *Worker) interruptible(ctx context.Context, lib workerLib, by *watcher, 
 	woke := w.woken
 	w.waking, w.wakingFor, w.woken = nil, nil, notWoken
 	w.wakeMu.Unlock()
-	if lib.cut() || woke == wokenToStop {
+	if woke != notWoken && !lib.clearInterrupt() {
 		w.broken = w.broken || lib == w.lib
 	}
 	return woke
@@ -817,13 +818,14 @@ func (w *Worker) Echo(data []byte) error { return w.Ping(data) }
 // progress finishes and its result is sent first. Connection failures are
 // retried with a capped back-off, jittered so that workers that lost the same
 // server do not reconnect in step; Run returns an error only for what retrying
-// cannot fix (no servers, no functions, Close). Jobs that follow each other
-// closely run in one call into libgearman of up to a few milliseconds, which
-// makes each cheaper than a Work call of its own.
+// cannot fix (no servers, no functions, Close). Its stop keeps the Worker's
+// connections: a later Work or Run goes on with them.
 //
 // With SetConcurrency(n), Run serves up to n jobs at once, each with its own
 // Job, on n connections to every server; a job's function and sends never
-// wait for another job's. Its graceful stop waits for all the jobs in hand.
+// wait for another job's. Jobs that follow each other closely on one slot
+// share one turn of up to a few milliseconds, which makes each cheaper. Its
+// graceful stop waits for all the jobs in hand.
 func (w *Worker) Run(ctx context.Context) error {
 	if n := w.Concurrency(); n > 1 {
 		return w.runSlots(ctx, n)
