@@ -578,9 +578,8 @@ func (c *Client) status(ctx context.Context, op string, kind taskKind, key strin
 	return st, nil
 }
 
-// do runs one job to its end through libgearman's task machinery, so that it
-// can be cut into slices: between two slices the context, Close and the
-// user's timeout are checked.
+// do runs one job to its end on the Client's driver (driver.go), where the
+// context, Close and the user's timeout end its wait.
 func (c *Client) do(ctx context.Context, op string, kind taskKind, priority JobPriority, function string, workload []byte, unique string) ([]byte, string, error) {
 	if err := validateJob(op, function, unique); err != nil {
 		return nil, "", c.record(err)

@@ -164,7 +164,7 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 		c.yield.beforeBlocking()
 		var rc ReturnCode
 		if nonBlocking {
-			rc = c.lib.runTasks(clock.sliceOf(sliceMs)) // IOWait instead of a wait
+			rc = c.lib.runTasks(clampWait(c.Timeout())) // IOWait instead of a wait
 		} else {
 			rc = c.runAlone(&clock)
 		}

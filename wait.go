@@ -5,12 +5,8 @@ import (
 	"time"
 )
 
-// sliceMs bounds a ClientNonBlocking client's RunTasks call, which does not
-// wait in libgearman: it returns IOWait, and Wait waits.
-const sliceMs = 100
-
 // idleClock measures a user timeout the way libgearman does, from the last
-// sign of progress, and bounds each slice by the context's deadline.
+// sign of progress, and bounds each wait by the context's deadline.
 type idleClock struct {
 	timeout     int // ms, -1 for none
 	last        time.Time
