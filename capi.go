@@ -269,7 +269,7 @@ func (j cJob) detach()              { C.gm_job_detach(j.j) }
 
 // workload copies the workload from C memory without calling C. It copies
 // with Go's own copy rather than C.GoBytes, whose pointer argument cgo checks
-// for Go pointers (about 120 instructions a job).
+// for Go pointers at every job.
 func (j cJob) workload() []byte {
 	if j.j.workload_size == 0 {
 		return nil

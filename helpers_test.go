@@ -106,3 +106,16 @@ func reverse(job *gearman.Job, _ any) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// endedWithin returns what call sends on done, or fails the test when
+// nothing comes within limit: a call that should end, and hangs.
+func endedWithin(t testing.TB, limit time.Duration, call string, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		t.Fatalf("%s did not end within %v", call, limit)
+		return nil
+	}
+}

@@ -19,17 +19,6 @@ func TestInterruptedWorkerKeepsConnection(t *testing.T) {
 	w := fltWorker(t, srv.Addr())
 	require.NoError(t, w.AddFunction("int-keep", echo, nil, 0))
 
-	waitEnded := func(what string, done <-chan error) error {
-		t.Helper()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s did not end within 10 s of its context", what)
-			return nil
-		}
-	}
-
 	var conns []string
 	for i := range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -41,7 +30,7 @@ func TestInterruptedWorkerKeepsConnection(t *testing.T) {
 			require.Len(t, conns, 1, "the worker's connections to gearmand")
 		}
 		cancel()
-		require.ErrorIs(t, waitEnded("WorkContext", done), context.Canceled, "cancel %d", i)
+		require.ErrorIs(t, endedWithin(t, 10*time.Second, "WorkContext", done), context.Canceled, "cancel %d", i)
 		require.Equal(t, conns, establishedTo(t, srv.Port()), "cancel %d: the worker changed connections", i)
 	}
 
@@ -49,7 +38,7 @@ func TestInterruptedWorkerKeepsConnection(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	cancel()
-	require.NoError(t, waitEnded("Run", done))
+	require.NoError(t, endedWithin(t, 10*time.Second, "Run", done))
 	require.Equal(t, conns, establishedTo(t, srv.Port()), "Run's stop: the worker changed connections")
 
 	// The connection still serves: a job reaches the worker on it.
@@ -61,7 +50,7 @@ func TestInterruptedWorkerKeepsConnection(t *testing.T) {
 	})
 	require.NoError(t, err, "after %v", d)
 	require.Equal(t, "still here", string(out))
-	require.NoError(t, waitEnded("Work", worked))
+	require.NoError(t, endedWithin(t, 10*time.Second, "Work", worked))
 	require.Contains(t, establishedTo(t, srv.Port()), conns[0], "the job came on another connection")
 	require.Equal(t, gearman.Success, w.ReturnCode())
 }

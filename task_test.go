@@ -515,34 +515,25 @@ func TestWaitEndsAtContextAndClose(t *testing.T) {
 			break
 		}
 	}
-	within := func(what string, ch <-chan error) error {
-		select {
-		case err := <-ch:
-			return err
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s did not end Wait", what)
-			return nil
-		}
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	waited := make(chan error, 1)
 	go func() { waited <- c.WaitContext(ctx) }()
 	time.Sleep(20 * time.Millisecond) // most likely inside the wait by now; either way it must end
 	cancel()
-	require.ErrorIs(t, within("the context's end", waited), context.Canceled)
+	require.ErrorIs(t, endedWithin(t, 10*time.Second, "Wait, at its context's end,", waited), context.Canceled)
 
 	go func() { waited <- c.Wait() }()
 	time.Sleep(20 * time.Millisecond)
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
-	require.ErrorIs(t, within("Close", waited), gearman.ErrClosed)
+	require.ErrorIs(t, endedWithin(t, 10*time.Second, "Wait, at Close,", waited), gearman.ErrClosed)
 	require.NoError(t, <-closed)
 }
 
 // RunTasks hands gearmand at most taskWindow (256) tasks, and refills the
 // window only once half of it has finished, all at once: gearmand then reads
-// the new submissions in bursts, which cost it 57 µs of CPU per W2 job
-// against 67 µs with a refill per finished task (bench/notes.md).
+// the new submissions in bursts, which costs it less CPU per job than a
+// refill per finished task (bench/notes.md).
 func TestRunTasksRefillsHalfTheWindowAtOnce(t *testing.T) {
 	srv := gearmantest.NewServer(t)
 	c := newClient(t, srv)
