@@ -217,6 +217,10 @@ func (p *serverPool) markDown(ep *endpoint) {
 }
 
 // rendezvous returns the server of eps whose hash with key is highest.
+// FNV-1a alone mixes its last bytes too little for that comparison: the
+// servers' hashes of the same key keep much of their order, and one server
+// of three got a tenth of the keys. The finalizer of MurmurHash3 mixes every
+// bit into every other first.
 func rendezvous(eps []endpoint, key string) endpoint {
 	var best endpoint
 	var top uint64
@@ -225,11 +229,21 @@ func rendezvous(eps []endpoint, key string) endpoint {
 		h.Write([]byte(ep.addr()))
 		h.Write([]byte{0})
 		h.Write([]byte(key))
-		if s := h.Sum64(); i == 0 || s > top {
+		if s := mix64(h.Sum64()); i == 0 || s > top {
 			best, top = ep, s
 		}
 	}
 	return best
+}
+
+// mix64 is MurmurHash3's 64-bit finalizer.
+func mix64(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
 }
 
 // all returns every driver.
