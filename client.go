@@ -22,8 +22,11 @@ import (
 // finds it; jobs without one take turns. A server whose connection failed is
 // skipped until it answers again, and a job no server acknowledged goes to
 // another, at most once per server. JobStatus asks the server that issued
-// the handle first, then the others. AddTask and RunTasks still use one of
-// the servers, the first that answers, and fail over to the next.
+// the handle first, then the others. RunTasks spreads its tasks the same
+// way, over a connection of its own to each server, and still runs every
+// callback on its own goroutine, one at a time; a status task (AddTaskStatus)
+// goes to the server that issued its handle when the Client knows it, or
+// else to one of the servers in turn.
 //
 // PHP's per-object state (ReturnCode, LastError, GetErrno, DoJobHandle,
 // DoStatus) keeps PHP's meaning for a goroutine that makes one call at a
@@ -38,7 +41,9 @@ type Client struct {
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	fo         failoverState
 	yield      yielder
-	runWait    fdWaiter // RunTasks' wait in C, which its context or Close ends
+	runWait    fdWaiter                // RunTasks' wait in C, which its context or Close ends
+	routes     map[endpoint]*taskRoute // RunTasks' servers, with several (taskroutes.go)
+	routeReqs  []pollRequest           // what a non-blocking RunTasks left to wait for
 
 	// Guarded by mu.
 	options  ClientOptions
@@ -365,6 +370,9 @@ func (c *Client) WaitContext(ctx context.Context) error {
 		return err
 	}
 	defer stop()
+	if c.spreading() {
+		return c.waitSpread(ctx, op)
+	}
 	clock := newIdleClock(ctx, c.Timeout())
 	for {
 		c.yield.beforeBlocking()

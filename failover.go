@@ -18,6 +18,11 @@ import (
 // and builds a new object; jobs no server acknowledged yet are submitted
 // again there. A server found down is tried again after reprobeAfter, so one
 // that came back is used again.
+//
+// RunTasks no longer runs its tasks on this object when the servers are
+// several and distinct: it spreads them over routes of its own
+// (taskroutes.go). The primary remains for EnableExceptionHandler, and for a
+// server listed twice.
 
 const (
 	probeTimeout  = 250 * time.Millisecond
@@ -177,6 +182,9 @@ func (c *Client) pickPrimary(force bool) (ok bool, lost []*Task) {
 	}
 	c.mu.Unlock()
 	for _, t := range inflight {
+		if t.routed() { // on a server's route, not on lib (taskroutes.go)
+			continue
+		}
 		if t.markRequeue() {
 			continue
 		}

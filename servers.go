@@ -145,11 +145,33 @@ func (p *serverPool) pick(jc *jobCall) *clientDriver {
 		jc.tried = append(jc.tried, endpoint{})
 		return p.single
 	}
-	// On the stack for any usual number of servers: pick runs for every job.
+	ep, ok := p.chooseLocked(jc.req, jc.tried)
+	if !ok {
+		return nil
+	}
+	jc.tried = append(jc.tried, ep)
+	return p.drivers[ep]
+}
+
+// choose returns the server for a submission of req among several, leaving
+// out those it tried; false when it tried them all or the Client has one.
+func (p *serverPool) choose(req taskRequest, tried []endpoint) (endpoint, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.eps == nil {
+		return endpoint{}, false
+	}
+	return p.chooseLocked(req, tried)
+}
+
+// chooseLocked is choose with p.mu held: a live server that the unique key
+// hashes to, or that issued a status request's handle, or the next in turn.
+func (p *serverPool) chooseLocked(req taskRequest, tried []endpoint) (endpoint, bool) {
+	// On the stack for any usual number of servers: this runs for every job.
 	var untriedBuf, upBuf [8]endpoint
 	untried, up := untriedBuf[:0], upBuf[:0]
 	for _, ep := range p.eps {
-		if slices.Contains(jc.tried, ep) {
+		if slices.Contains(tried, ep) {
 			continue
 		}
 		untried = append(untried, ep)
@@ -158,20 +180,29 @@ func (p *serverPool) pick(jc *jobCall) *clientDriver {
 		}
 	}
 	if len(untried) == 0 {
-		return nil
+		return endpoint{}, false
 	}
 	from := up
 	if len(from) == 0 {
 		from = untried // all down: try anyway, and fail with libgearman's error
 	}
-	var ep endpoint
-	if key := jc.req.unique; key != "" {
-		ep = rendezvous(from, key)
-	} else {
-		ep = from[p.turns.Add(1)%uint64(len(from))]
+	if req.kind == kindStatus {
+		if ep, ok := p.issuer[req.key]; ok && slices.Contains(from, ep) {
+			return ep, true
+		}
 	}
-	jc.tried = append(jc.tried, ep)
-	return p.drivers[ep]
+	if key := req.unique; key != "" {
+		return rendezvous(from, key), true
+	}
+	return from[p.turns.Add(1)%uint64(len(from))], true
+}
+
+// several reports whether the Client has several servers, each of which
+// gets its share of the jobs.
+func (p *serverPool) several() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.eps != nil
 }
 
 // isUp reports whether ep takes jobs, and starts a probe of a server found

@@ -33,7 +33,9 @@ type Task struct {
 	lib       taskLib  // while libgearman holds the task
 	live      liveTask // during one of its callbacks
 	finished  bool
-	requeue   bool // failover: submit again when libgearman frees it
+	requeue   bool       // failover: submit again when libgearman frees it
+	route     *taskRoute // its server's share of the task list, with several servers
+	tried     []endpoint // the servers it was submitted to (taskroutes.go)
 	jobHandle string
 	data      []byte
 	status    JobStatus
@@ -227,10 +229,26 @@ func (t *Task) markRequeue() bool {
 	return true
 }
 
+// routed reports whether the task is in flight on a route.
+func (t *Task) routed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.route != nil
+}
+
+// onRoute reports whether the task is in flight on r.
+func (t *Task) onRoute(r *taskRoute) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lib != nil && t.route == r
+}
+
 // taskFreed keeps the task's final state as libgearman frees it.
 func (t *Task) taskFreed(final taskLib) {
 	t.mu.Lock()
 	t.lib = nil
+	route := t.route
+	t.route = nil
 	if t.requeue {
 		t.requeue = false
 		t.mu.Unlock()
@@ -246,7 +264,11 @@ func (t *Task) taskFreed(final taskLib) {
 	} else {
 		t.ret = t.client.abandonCode()
 	}
+	handle := t.jobHandle
 	t.mu.Unlock()
+	if route != nil && t.req.kind == kindBackground {
+		t.client.pool.remember(handle, route.ep) // for JobStatus
+	}
 	t.client.taskEnded(t)
 }
 

@@ -118,7 +118,8 @@ func (c *Client) queueTask(op string, req taskRequest, context any) (*Task, erro
 }
 
 // RunTasks runs every added task until each has finished (PHP runTasks).
-// Callbacks run on this goroutine. See TaskCallback for Pause and errors. On
+// Callbacks run on this goroutine, one at a time, also when the tasks are
+// spread over several servers (see Client). See TaskCallback for Pause and errors. On
 // a client with ClientNonBlocking it returns nil with ReturnCode IOWait when
 // it would wait; Wait then waits.
 func (c *Client) RunTasks() error { return c.RunTasksContext(context.Background()) }
@@ -135,7 +136,10 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 		return err
 	}
 	defer c.release()
-	c.repair()
+	spreading := c.spreading()
+	if !spreading {
+		c.repair()
+	}
 	c.takeLost() // lost before this run was reported by the previous one
 	nonBlocking := c.Options()&ClientNonBlocking != 0
 	c.lib.setNonBlocking(true) // a blocking RunTasks waits in runAlone
@@ -150,6 +154,9 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 	}
 
 	clock := newIdleClock(ctx, c.Timeout())
+	if spreading {
+		return c.runSpread(ctx, op, nonBlocking, &clock)
+	}
 	seen := c.lib.packets()
 	for {
 		if err := c.fillWindow(op); err != nil {
@@ -264,6 +271,7 @@ func (c *Client) runTasksExpired(op string, ctxErr error) error {
 	err := contextError(op, ctxErr)
 	if c.inflightCount() > 0 {
 		c.broken = true // the server drops the abandoned jobs
+		c.dropRoutes()
 	}
 	c.abandonAll(err.(*Error).Code)
 	return c.record(err)
@@ -290,6 +298,14 @@ func (c *Client) fillWindow(op string) error {
 	c.mu.Unlock()
 
 	var firstErr error
+	if c.spreading() {
+		for i := len(batch) - 1; i >= 0; i-- {
+			if err := c.submitRouted(op, batch[i]); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		return firstErr
+	}
 	for i := len(batch) - 1; i >= 0; i-- {
 		t := batch[i]
 		lib, rc := c.lib.submit(t.req)
@@ -417,6 +433,12 @@ func (c *Client) stopRun(err error) {
 		c.tasks.stopErr = err
 	}
 	c.mu.Unlock()
+}
+
+func (c *Client) hasStopErr() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tasks.stopErr != nil
 }
 
 func (c *Client) takeStopErr() error {

@@ -1,0 +1,289 @@
+package gearman
+
+import (
+	"context"
+	"slices"
+)
+
+// With several job servers, RunTasks spreads its tasks over those that
+// answer, as the Do* calls do (servers.go). Each server gets a route: a
+// libgearman object of its own for the task list, in non-blocking mode.
+// RunTasks steps every busy route on its own goroutine, so the callbacks
+// still run there and one at a time, as in PHP, and it waits for the sockets
+// of all the routes at once in Go's netpoller, where a context's end or
+// Close wake it.
+//
+// A task goes to the live server its unique key hashes to (AddTask makes up
+// a key when given none), and a status task to the server that issued its
+// handle, when the Client knows it. A route whose connection fails takes its
+// server out of use until it answers again: its tasks that no server
+// acknowledged go to another server, at most once per server, and the
+// others are lost, as with a single server.
+
+// taskRoute is one server's share of the task list. Guarded by the turn.
+type taskRoute struct {
+	ep        endpoint
+	lib       clientLib
+	busy      bool // tasks were handed to lib since its last step found none running
+	waitFirst bool // the last step returned IOWait: the next one waits first
+}
+
+// spreading reports whether RunTasks spreads its tasks (several servers).
+func (c *Client) spreading() bool { return c.pool.several() }
+
+// routeFor returns the route for t's next submission, made on first use;
+// nil when t has tried every server.
+func (c *Client) routeFor(t *Task) (*taskRoute, error) {
+	ep, ok := c.pool.choose(t.req, t.tried)
+	if !ok {
+		return nil, nil
+	}
+	if r := c.routes[ep]; r != nil {
+		return r, nil
+	}
+	lib, err := c.newDriverLib(&ep)
+	if err != nil {
+		return nil, err
+	}
+	r := &taskRoute{ep: ep, lib: lib}
+	// Without the "exceptions" option libgearman never matches the WORK_FAIL
+	// gearmand sends for a worker's exception. libgearman sends it blocking,
+	// whatever the mode: the wait is bounded.
+	optionSends <- struct{}{}
+	lib.setTimeout(optionTimeoutMs)
+	lib.enableExceptions()
+	lib.setTimeout(-1)
+	<-optionSends
+	if c.routes == nil {
+		c.routes = map[endpoint]*taskRoute{}
+	}
+	c.routes[ep] = r
+	return r, nil
+}
+
+// submitRouted hands t to the route of its server, or ends it when no
+// server is left to try.
+func (c *Client) submitRouted(op string, t *Task) error {
+	r, err := c.routeFor(t)
+	if err != nil {
+		t.endUnsent(MemoryAllocationFailure)
+		c.forgetTask(t)
+		return c.record(err)
+	}
+	if r == nil {
+		t.endUnsent(LostConnection)
+		c.forgetTask(t)
+		c.addLost([]*Task{t})
+		return nil
+	}
+	lib, rc := r.lib.submit(t.req)
+	if rc != Success {
+		t.endUnsent(rc)
+		c.forgetTask(t)
+		return c.failOn(r.lib, op, rc)
+	}
+	t.mu.Lock()
+	t.lib, t.route = lib, r
+	t.tried = append(t.tried, r.ep)
+	t.mu.Unlock()
+	r.busy = true
+	return nil
+}
+
+// stepRoutes runs every busy route as far as it goes without waiting, and
+// returns the sockets to wait for next. A route whose connection failed is
+// dropped; any other failure, or Pause, ends the run and is returned.
+func (c *Client) stepRoutes(reqs []pollRequest) ([]pollRequest, ReturnCode, *taskRoute) {
+	for _, ep := range c.routeOrder() {
+		r := c.routes[ep]
+		if r == nil || !r.busy {
+			continue
+		}
+		rc, rq := r.lib.step(r.waitFirst)
+		r.waitFirst = false
+		switch {
+		case rc == IOWait:
+			r.waitFirst = true
+			reqs = append(reqs, rq...)
+		case rc == Success:
+			r.busy = false
+		case rc == Pause:
+			return reqs, rc, r
+		case isConnectionError(rc) || rc == NoActiveFds:
+			c.addLost(c.dropRoute(r))
+		default:
+			return reqs, rc, r
+		}
+		if c.hasStopErr() {
+			return reqs, Success, nil
+		}
+	}
+	return reqs, IOWait, nil
+}
+
+// routeOrder lists the routes' servers in the order the Client has them,
+// so that runs step them alike.
+func (c *Client) routeOrder() []endpoint {
+	eps := make([]endpoint, 0, len(c.routes))
+	for ep := range c.routes {
+		eps = append(eps, ep)
+	}
+	slices.SortFunc(eps, func(a, b endpoint) int {
+		if a.host != b.host {
+			if a.host < b.host {
+				return -1
+			}
+			return 1
+		}
+		return a.port - b.port
+	})
+	return eps
+}
+
+// routePackets is the number of packets every route has received: progress
+// for the user's timeout.
+func (c *Client) routePackets() uint64 {
+	var n uint64
+	for _, r := range c.routes {
+		n += r.lib.packets()
+	}
+	return n
+}
+
+// dropRoute frees r after its connection failed, and takes its server out
+// of use until it answers again. Its tasks that no server acknowledged go
+// back to the queue; the others are lost, and returned.
+func (c *Client) dropRoute(r *taskRoute) (lost []*Task) {
+	c.pool.markDown(&r.ep)
+	delete(c.routes, r.ep)
+	c.mu.Lock()
+	running := c.tasks.running
+	c.tasks.running = false // freeing must not refill the route
+	c.tasks.abandon = LostConnection
+	var onRoute []*Task
+	for t := range c.tasks.inflight {
+		if t.onRoute(r) {
+			onRoute = append(onRoute, t)
+		}
+	}
+	c.mu.Unlock()
+	for _, t := range onRoute {
+		if !t.markRequeue() {
+			lost = append(lost, t)
+		}
+	}
+	c.own.free(r.lib)   // libgearman hands every task in flight back through taskFreed
+	c.runWait.release() // the duplicates would keep its sockets open
+	c.setRunning(running)
+	return lost
+}
+
+// dropRoutes frees every route: after RunTasks abandoned its tasks, closing
+// the connections makes the servers drop the jobs.
+func (c *Client) dropRoutes() {
+	for ep, r := range c.routes {
+		c.own.free(r.lib)
+		delete(c.routes, ep)
+	}
+	c.runWait.release()
+}
+
+// waitRoutes waits for the routes' sockets (reqs), the wake or the clock's
+// deadline; it returns Timeout when the wait ended without a socket ready,
+// and the caller's checks tell why.
+func (c *Client) waitRoutes(op string, reqs []pollRequest, clock *idleClock) (ReturnCode, error) {
+	woken, err := c.runWait.wait(reqs, clock.waitDeadline())
+	switch {
+	case woken || err == errWaitDeadline:
+		return Timeout, nil
+	case err != nil:
+		return Errno, newError(op, Errno, err.Error())
+	}
+	return Success, nil
+}
+
+// runSpread is RunTasks with several servers: it steps the busy routes and
+// waits for all their sockets at once, until every task finished.
+func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clock *idleClock) error {
+	seen := c.routePackets()
+	for {
+		if err := c.fillWindow(op); err != nil {
+			return err
+		}
+		if c.inflightCount() == 0 {
+			if lost := c.takeLost(); len(lost) > 0 {
+				return c.record(newError(op, LostConnection, "a job server failed; "+describeLost(lost)))
+			}
+			return c.succeed(Success)
+		}
+		reqs, rc, r := c.stepRoutes(c.routeReqs[:0])
+		c.routeReqs = reqs
+		if err := c.takeStopErr(); err != nil {
+			c.record(err)
+			return err
+		}
+		if p := c.routePackets(); p != seen {
+			seen = p
+			clock.progress()
+		}
+		switch rc {
+		case IOWait:
+		case Pause:
+			return c.succeed(Pause)
+		default:
+			e := newError(op, rc, libMessage(r.lib.errorText(), rc))
+			if lost := c.abandonAll(rc); len(lost) > 0 {
+				e.Msg += "; " + describeLost(lost)
+			}
+			c.dropRoutes()
+			return c.record(e)
+		}
+		if len(reqs) == 0 {
+			continue // the routes ran as far as they could without a wait
+		}
+		if nonBlocking {
+			return c.succeed(IOWait)
+		}
+		rc, err := c.waitRoutes(op, reqs, clock)
+		if err != nil {
+			return c.record(err)
+		}
+		if rc == Success {
+			continue
+		}
+		switch {
+		case ctx.Err() != nil:
+			err := contextError(op, ctx.Err())
+			c.abandonAll(err.(*Error).Code)
+			c.dropRoutes() // the servers drop the abandoned jobs
+			return c.record(err)
+		case c.closed.Load():
+			return closedError(op)
+		case clock.expired():
+			// As in PHP, the tasks keep their place: the next RunTasks
+			// carries on with them.
+			return c.fail(op, Timeout)
+		}
+	}
+}
+
+// waitSpread is Wait with several servers: it waits for the sockets the
+// last RunTasks left, the context's end or Close.
+func (c *Client) waitSpread(ctx context.Context, op string) error {
+	if len(c.routeReqs) == 0 {
+		return c.succeed(Success) // RunTasks can go on at once
+	}
+	clock := newIdleClock(ctx, c.Timeout())
+	for {
+		rc, err := c.waitRoutes(op, c.routeReqs, &clock)
+		if err != nil {
+			return c.record(err)
+		}
+		if rc == Success {
+			return c.succeed(Success)
+		}
+		if err := c.interrupted(ctx, op, &clock); err != nil {
+			return err
+		}
+	}
+}
