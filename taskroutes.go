@@ -207,14 +207,8 @@ func (c *Client) waitRoutes(op string, reqs []pollRequest, clock *idleClock) (Re
 func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clock *idleClock) error {
 	seen := c.routePackets()
 	for {
-		if err := c.fillWindow(op); err != nil {
+		if done, err := c.refill(op); done {
 			return err
-		}
-		if c.inflightCount() == 0 {
-			if lost := c.takeLost(); len(lost) > 0 {
-				return c.record(newError(op, LostConnection, "a job server failed; "+describeLost(lost)))
-			}
-			return c.succeed(Success)
 		}
 		reqs, rc, r := c.stepRoutes(c.routeReqs[:0])
 		c.routeReqs = reqs

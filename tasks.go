@@ -159,14 +159,8 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 	}
 	seen := c.lib.packets()
 	for {
-		if err := c.fillWindow(op); err != nil {
+		if done, err := c.refill(op); done {
 			return err
-		}
-		if c.inflightCount() == 0 {
-			if lost := c.takeLost(); len(lost) > 0 {
-				return c.record(newError(op, LostConnection, "a job server failed; "+describeLost(lost)))
-			}
-			return c.succeed(Success)
 		}
 		c.yield.beforeBlocking()
 		var rc ReturnCode
@@ -322,6 +316,21 @@ func (c *Client) fillWindow(op string) error {
 		t.mu.Unlock()
 	}
 	return firstErr
+}
+
+// refill hands pending tasks to libgearman, and reports the end of the run
+// once no task is left in flight, with the run's outcome.
+func (c *Client) refill(op string) (done bool, err error) {
+	if err := c.fillWindow(op); err != nil {
+		return true, err
+	}
+	if c.inflightCount() > 0 {
+		return false, nil
+	}
+	if lost := c.takeLost(); len(lost) > 0 {
+		return true, c.record(newError(op, LostConnection, "a job server failed; "+describeLost(lost)))
+	}
+	return true, c.succeed(Success)
 }
 
 // taskEnded is called as libgearman frees a task: while RunTasks runs, the
