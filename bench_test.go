@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,9 +43,9 @@ func benchClient(b *testing.B) *gearman.Client {
 }
 
 // BenchmarkRunTasks50k adds 50 000 tasks and runs them with one RunTasks
-// against one echo worker, reporting jobs/s. libgearman alone manages about
-// 640 jobs/s here (its task matching is quadratic); the binding's window
-// keeps that linear.
+// against one echo worker, reporting jobs/s. libgearman alone is far slower
+// here (its task matching is quadratic; docs/benchmarks.md); the binding's
+// window keeps that linear.
 //
 //	go test -run '^$' -bench RunTasks50k -benchtime 1x
 func BenchmarkRunTasks50k(b *testing.B) {
@@ -67,6 +68,53 @@ func BenchmarkRunTasks50k(b *testing.B) {
 	b.StopTimer()
 	require.Equal(b, n*b.N, completed)
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "jobs/s")
+}
+
+// BenchmarkRunTasksServers runs 3 000 tasks with one RunTasks against one
+// job server and against three, with three echo worker processes either way
+// (one per server, or all on the one), reporting jobs/s: what spreading the
+// tasks over the servers (taskroutes.go) costs or gains on one machine.
+//
+//	go test -run '^$' -bench RunTasksServers -benchtime 5x -count 5
+func BenchmarkRunTasksServers(b *testing.B) {
+	for _, servers := range []int{1, 3} {
+		b.Run(strconv.Itoa(servers), func(b *testing.B) {
+			var addrs []string
+			var srvs []*gearmantest.Server
+			for i := range servers {
+				srv := gearmantest.NewServer(b, gearmantest.WithArgs("--job-handle-prefix=B"+strconv.Itoa(i)))
+				srvs = append(srvs, srv)
+				addrs = append(addrs, srv.Addr())
+			}
+			for i := range 3 {
+				startEchoWorkerProcess(b, srvs[i%servers])
+			}
+			c, err := gearman.NewClient()
+			require.NoError(b, err)
+			b.Cleanup(func() { c.Close() })
+			require.NoError(b, c.AddServers(strings.Join(addrs, ",")))
+			const n = 3000
+			payload := make([]byte, 100)
+			completed := 0
+			require.NoError(b, c.SetCompleteCallback(func(*gearman.Task, any) error { completed++; return nil }))
+			b.ResetTimer()
+			cpu := fltCPU(b)
+			for i := 0; i < b.N; i++ {
+				for j := 0; j < n; j++ {
+					if _, err := c.AddTask("echo", payload, nil, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := c.RunTasks(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			require.Equal(b, n*b.N, completed)
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "jobs/s")
+			b.ReportMetric(float64((fltCPU(b)-cpu).Microseconds())/float64(n*b.N), "client-cpu-µs/job")
+		})
+	}
 }
 
 // BenchmarkDoNormal runs sequential 100-byte DoNormal calls against one echo

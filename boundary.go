@@ -65,6 +65,7 @@ type pollRequest struct {
 	fd     int
 	events int16
 	gen    uint32
+	ready  bool // set by waitFDs
 }
 
 // taskRequest describes a task to add. For status kinds, key is the job

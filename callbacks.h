@@ -128,6 +128,11 @@ gearman_return_t gm_client_run_until(gearman_client_st *client, const gm_task *t
 gearman_return_t gm_echo(gearman_client_st *client, const char *data,
                          size_t size, int timeout_ms, int wake_fd);
 bool gm_client_set_exceptions(gearman_client_st *client);
+// gm_wait_fds waits in poll() for fds, which several non-blocking clients'
+// steps recorded, with wake_fd among them (wire.c): writing to it ends the
+// wait, and a packet part way across one of the fds waits without the
+// timeout. It returns poll's answer, with fds' revents set.
+int gm_wait_fds(struct pollfd *fds, int n, int wake_fd, int timeout_ms);
 // A task's own I/O, called from inside one of its callbacks.
 size_t gm_task_send_workload(gearman_task_st *task, const void *data, size_t size,
                              gearman_return_t *ret);

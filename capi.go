@@ -350,6 +350,26 @@ var (
 	_ = [1]struct{}{}[JobPriorityLow-C.GEARMAN_JOB_PRIORITY_LOW]
 )
 
+// waitFDs blocks the thread in poll() on reqs, which the steps of several
+// non-blocking clients recorded, and on wakeFD (gm_wait_fds). It marks the
+// requests that are ready, in place, and returns how many fds were; 0 when
+// timeoutMs passed or wakeFD was written. fds is scratch kept by the caller.
+func waitFDs(reqs []pollRequest, fds *[]rawPollFd, wakeFD, timeoutMs int) (int, error) {
+	buf := (*fds)[:0]
+	for _, r := range reqs {
+		buf = append(buf, rawPollFd{fd: int32(r.fd), events: r.events})
+	}
+	*fds = buf
+	n, err := C.gm_wait_fds((*C.struct_pollfd)(unsafe.Pointer(&buf[0])), C.int(len(buf)), C.int(wakeFD), C.int(timeoutMs))
+	if n < 0 {
+		return 0, err
+	}
+	for i := range reqs {
+		reqs[i].ready = buf[i].revent != 0
+	}
+	return int(n), nil
+}
+
 // rawPollFd is C's struct pollfd.
 type rawPollFd struct {
 	fd             int32

@@ -43,7 +43,8 @@ type Client struct {
 	yield      yielder
 	runWait    fdWaiter                // RunTasks' wait in C, which its context or Close ends
 	routes     map[endpoint]*taskRoute // RunTasks' servers, with several (taskroutes.go)
-	routeReqs  []pollRequest           // what a non-blocking RunTasks left to wait for
+	routeReqs  []pollRequest           // what the routes wait for (scratch)
+	routeFds   []rawPollFd             // the same, as C's pollfds (scratch)
 
 	// Guarded by mu.
 	options  ClientOptions

@@ -353,3 +353,11 @@ gearman_return_t gm_client_wait(gearman_client_st *client, int timeout_ms, int w
   gm_wake_end();
   return rc;
 }
+
+int gm_wait_fds(struct pollfd *fds, int n, int wake_fd, int timeout_ms) {
+  bool woken = false;
+  gm_wake_begin(wake_fd, &woken);
+  int ready = poll(fds, (nfds_t)n, timeout_ms);  // wire.c's
+  gm_wake_end();
+  return ready;
+}

@@ -184,7 +184,7 @@ func fltWaitWorkers(t *testing.T, addr string, limit time.Duration, functions ..
 }
 
 // fltCPU returns the CPU time (user + system) this process used so far.
-func fltCPU(t *testing.T) time.Duration {
+func fltCPU(t testing.TB) time.Duration {
 	var ru syscall.Rusage
 	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

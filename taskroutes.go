@@ -9,9 +9,11 @@ import (
 // answer, as the Do* calls do (servers.go). Each server gets a route: a
 // libgearman object of its own for the task list, in non-blocking mode.
 // RunTasks steps every busy route on its own goroutine, so the callbacks
-// still run there and one at a time, as in PHP, and it waits for the sockets
-// of all the routes at once in Go's netpoller, where a context's end or
-// Close wake it.
+// still run there and one at a time, as in PHP. Then it waits for the
+// sockets of all the routes at once, in one poll() in C with the Client's
+// eventfd among them, as a lone RunTasks waits for its one object: a
+// context's end or Close write to the eventfd. Only the routes whose sockets
+// were ready are stepped again.
 //
 // A task goes to the live server its unique key hashes to (AddTask makes up
 // a key when given none), and a status task to the server that issued its
@@ -24,8 +26,10 @@ import (
 type taskRoute struct {
 	ep        endpoint
 	lib       clientLib
-	busy      bool // tasks were handed to lib since its last step found none running
-	waitFirst bool // the last step returned IOWait: the next one waits first
+	busy      bool          // tasks were handed to lib since its last step found none running
+	waitFirst bool          // the last step returned IOWait: the next one waits first
+	reqs      []pollRequest // what that step asked to wait for
+	due       bool          // step it in the next round: new tasks, or its sockets were ready
 }
 
 // spreading reports whether RunTasks spreads its tasks (several servers).
@@ -86,39 +90,88 @@ func (c *Client) submitRouted(op string, t *Task) error {
 	t.lib, t.route = lib, r
 	t.tried = append(t.tried, r.ep)
 	t.mu.Unlock()
-	r.busy = true
+	r.busy, r.due = true, true
 	return nil
 }
 
-// stepRoutes runs every busy route as far as it goes without waiting, and
-// returns the sockets to wait for next. A route whose connection failed is
-// dropped; any other failure, or Pause, ends the run and is returned.
-func (c *Client) stepRoutes(reqs []pollRequest) ([]pollRequest, ReturnCode, *taskRoute) {
+// stepRoutes runs every route that is due as far as it goes without
+// waiting. A route whose connection failed is dropped; any other failure,
+// or Pause, ends the round and is returned with its route.
+func (c *Client) stepRoutes() (ReturnCode, *taskRoute) {
 	for _, ep := range c.routeOrder() {
 		r := c.routes[ep]
-		if r == nil || !r.busy {
+		if r == nil || !r.busy || (r.waitFirst && !r.due) {
 			continue
 		}
 		rc, rq := r.lib.step(r.waitFirst)
-		r.waitFirst = false
+		r.due, r.waitFirst = false, false
 		switch {
 		case rc == IOWait:
 			r.waitFirst = true
-			reqs = append(reqs, rq...)
+			r.reqs = append(r.reqs[:0], rq...)
 		case rc == Success:
 			r.busy = false
 		case rc == Pause:
-			return reqs, rc, r
+			return rc, r
 		case isConnectionError(rc) || rc == NoActiveFds:
 			c.addLost(c.dropRoute(r))
 		default:
-			return reqs, rc, r
+			return rc, r
 		}
 		if c.hasStopErr() {
-			return reqs, Success, nil
+			break
 		}
 	}
-	return reqs, IOWait, nil
+	return IOWait, nil
+}
+
+// routeWaits gathers what the waiting routes asked for, in routeOrder.
+func (c *Client) routeWaits() []pollRequest {
+	reqs := c.routeReqs[:0]
+	for _, ep := range c.routeOrder() {
+		if r := c.routes[ep]; r.busy && r.waitFirst {
+			reqs = append(reqs, r.reqs...)
+		}
+	}
+	c.routeReqs = reqs
+	return reqs
+}
+
+// markDue makes due the routes with a ready socket among reqs, which
+// routeWaits gathered.
+func (c *Client) markDue(reqs []pollRequest) {
+	for _, ep := range c.routeOrder() {
+		r := c.routes[ep]
+		if !r.busy || !r.waitFirst {
+			continue
+		}
+		mine := reqs[:len(r.reqs)]
+		reqs = reqs[len(r.reqs):]
+		for _, q := range mine {
+			r.due = r.due || q.ready
+		}
+	}
+}
+
+// waitRoutes waits in C for reqs or the Client's wake, until the clock's
+// deadline. It returns how many sockets are ready, and whether the wake came
+// (a context's end or Close).
+func (c *Client) waitRoutes(op string, reqs []pollRequest, clock *idleClock) (ready int, woken bool, err error) {
+	c.yield.beforeBlocking()
+	var werr error
+	woken, err = c.runWait.inC(func(wakeFD int) {
+		ready, werr = waitFDs(reqs, &c.routeFds, wakeFD, timeoutMs(clock.waitDeadline()))
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return 0, false, newError(op, Errno, err.Error())
+	}
+	if ready > 0 {
+		c.markDue(reqs)
+	}
+	return ready, woken, nil
 }
 
 // routeOrder lists the routes' servers in the order the Client has them,
@@ -185,33 +238,20 @@ func (c *Client) dropRoutes() {
 		c.own.free(r.lib)
 		delete(c.routes, ep)
 	}
-	c.runWait.release()
 }
 
-// waitRoutes waits for the routes' sockets (reqs), the wake or the clock's
-// deadline; it returns Timeout when the wait ended without a socket ready,
-// and the caller's checks tell why.
-func (c *Client) waitRoutes(op string, reqs []pollRequest, clock *idleClock) (ReturnCode, error) {
-	woken, err := c.runWait.wait(reqs, clock.waitDeadline())
-	switch {
-	case woken || err == errWaitDeadline:
-		return Timeout, nil
-	case err != nil:
-		return Errno, newError(op, Errno, err.Error())
-	}
-	return Success, nil
-}
-
-// runSpread is RunTasks with several servers: it steps the busy routes and
-// waits for all their sockets at once, until every task finished.
+// runSpread is RunTasks with several servers: it steps the routes that are
+// due and waits for all the waiting ones at once, until every task finished.
 func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clock *idleClock) error {
+	for _, r := range c.routes {
+		r.due = true // what came in since the last call is not known
+	}
 	seen := c.routePackets()
 	for {
 		if done, err := c.refill(op); done {
 			return err
 		}
-		reqs, rc, r := c.stepRoutes(c.routeReqs[:0])
-		c.routeReqs = reqs
+		rc, r := c.stepRoutes()
 		if err := c.takeStopErr(); err != nil {
 			c.record(err)
 			return err
@@ -232,17 +272,18 @@ func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clo
 			c.dropRoutes()
 			return c.record(e)
 		}
+		reqs := c.routeWaits()
 		if len(reqs) == 0 {
-			continue // the routes ran as far as they could without a wait
+			continue // no route waits: the refill decides
 		}
 		if nonBlocking {
 			return c.succeed(IOWait)
 		}
-		rc, err := c.waitRoutes(op, reqs, clock)
+		ready, woken, err := c.waitRoutes(op, reqs, clock)
 		if err != nil {
 			return c.record(err)
 		}
-		if rc == Success {
+		if ready > 0 && !woken {
 			continue
 		}
 		switch {
@@ -253,7 +294,7 @@ func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clo
 			return c.record(err)
 		case c.closed.Load():
 			return closedError(op)
-		case clock.expired():
+		case ready == 0 && clock.expired():
 			// As in PHP, the tasks keep their place: the next RunTasks
 			// carries on with them.
 			return c.fail(op, Timeout)
@@ -264,20 +305,24 @@ func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clo
 // waitSpread is Wait with several servers: it waits for the sockets the
 // last RunTasks left, the context's end or Close.
 func (c *Client) waitSpread(ctx context.Context, op string) error {
-	if len(c.routeReqs) == 0 {
+	reqs := c.routeWaits()
+	if len(reqs) == 0 {
 		return c.succeed(Success) // RunTasks can go on at once
 	}
 	clock := newIdleClock(ctx, c.Timeout())
 	for {
-		rc, err := c.waitRoutes(op, c.routeReqs, &clock)
+		ready, woken, err := c.waitRoutes(op, reqs, &clock)
 		if err != nil {
 			return c.record(err)
 		}
-		if rc == Success {
+		if ready > 0 && !woken {
 			return c.succeed(Success)
 		}
 		if err := c.interrupted(ctx, op, &clock); err != nil {
 			return err
+		}
+		if ready > 0 {
+			return c.succeed(Success)
 		}
 	}
 }
