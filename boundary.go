@@ -68,6 +68,12 @@ type pollRequest struct {
 	ready  bool // set by waitFDs
 }
 
+// rawPollFd is C's struct pollfd.
+type rawPollFd struct {
+	fd             int32
+	events, revent int16
+}
+
 // taskRequest describes a task to add. For status kinds, key is the job
 // handle or unique key.
 type taskRequest struct {

@@ -370,12 +370,6 @@ func waitFDs(reqs []pollRequest, fds *[]rawPollFd, wakeFD, timeoutMs int) (int, 
 	return int(n), nil
 }
 
-// rawPollFd is C's struct pollfd.
-type rawPollFd struct {
-	fd             int32
-	events, revent int16
-}
-
 // rawPoller polls n of C's struct pollfd at p, for up to d, without telling
 // Go's scheduler: the goroutine keeps its P meanwhile, as if it computed.
 // The poll returns the number ready, 0 at the end of d, or -1 when a signal

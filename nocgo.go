@@ -45,3 +45,5 @@ func wireHeldWaits() int64 { return 0 }
 func wireBusy(int) bool         { return false }
 func pollReady(int, int16) bool { return false }
 func waitsOnP(bool)             {}
+
+func waitFDs([]pollRequest, *[]rawPollFd, int, int) (int, error) { return 0, errNoCgo("RunTasks") }
