@@ -39,7 +39,6 @@ type Client struct {
 	lib        clientLib
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
-	fo         failoverState
 	yield      yielder
 	runWait    fdWaiter                // RunTasks' wait in C, which its context or Close ends
 	routes     map[endpoint]*taskRoute // RunTasks' servers, with several (taskroutes.go)
@@ -148,7 +147,6 @@ func (c *Client) Clone() (*Client, error) {
 			return nil, newError("Clone", rc, "re-adding server failed")
 		}
 	}
-	n.fo.needProbe = true
 	n.pool.setServers(endpoints(n.servers))
 	return n, nil
 }
@@ -301,7 +299,6 @@ func (c *Client) addServerSpec(op string, s serverSpec) error {
 		return c.fail(op, rc)
 	}
 	c.addedServer(s)
-	c.fo.needProbe = true
 	c.mu.Lock()
 	eps := endpoints(c.servers)
 	c.mu.Unlock()
@@ -331,9 +328,8 @@ func (c *Client) EnableExceptionHandler() error {
 	}
 	defer c.release()
 	c.repair()
-	// The libgearman object holds only the primary of several servers
-	// (failover.go), so the others are checked here, as PHP's addServer
-	// finds each one that is down.
+	// libgearman would wait on a server that is down, so each is checked
+	// first, as PHP's addServer finds each one that is down.
 	if eps := c.multiServer(); eps != nil {
 		if msg := unreachable(eps); msg != "" {
 			return c.record(newError(op, CouldNotConnect, msg))
@@ -657,10 +653,6 @@ func (c *Client) release() {
 
 func (c *Client) rebuildIfBroken() {
 	if c.broken && c.lib != nil {
-		if ok, lost := c.failover(); ok {
-			c.addLost(lost)
-			return
-		}
 		if lib, err := newClientLib(); err == nil {
 			c.own.track(lib)
 			c.settle(lib)
@@ -677,12 +669,10 @@ func (c *Client) rebuildIfBroken() {
 	}
 }
 
-// repair prepares lib for a job: a client with several servers keeps to
-// those that answer (failover.go), and the "exceptions" option is sent once.
+// repair prepares lib for a job: the "exceptions" option is sent once.
 // Without it libgearman never matches the WORK_FAIL that gearmand substitutes
 // for a worker's exception, and waits forever.
 func (c *Client) repair() {
-	c.checkServers()
 	if !c.exceptions && c.hasServers() {
 		c.exceptions = c.lib.enableExceptions()
 	}

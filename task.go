@@ -33,7 +33,7 @@ type Task struct {
 	lib       taskLib  // while libgearman holds the task
 	live      liveTask // during one of its callbacks
 	finished  bool
-	requeue   bool       // failover: submit again when libgearman frees it
+	requeue   bool       // its server failed before acknowledging it: submit it again when libgearman frees it
 	route     *taskRoute // its server's share of the task list, with several servers
 	tried     []endpoint // the servers it was submitted to (taskroutes.go)
 	jobHandle string
@@ -227,13 +227,6 @@ func (t *Task) markRequeue() bool {
 	}
 	t.requeue = true
 	return true
-}
-
-// routed reports whether the task is in flight on a route.
-func (t *Task) routed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.route != nil
 }
 
 // onRoute reports whether the task is in flight on r.

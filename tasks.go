@@ -27,7 +27,7 @@ type taskQueue struct {
 	running   bool  // RunTasks is inside run_tasks: finished tasks refill
 	stopErr   error // a callback's error, returned by RunTasks
 	abandon   ReturnCode
-	lost      []*Task // created on a server that then failed (failover)
+	lost      []*Task // created on a server that then failed
 }
 
 // AddTask adds a task for a job at normal priority, run by the next RunTasks
@@ -190,12 +190,6 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 		default:
 			if isConnectionError(rc) {
 				c.broken = true
-				if ok, lost := c.failover(); ok {
-					c.addLost(lost)
-					seen = c.lib.packets()
-					c.repair()
-					continue
-				}
 			}
 			e := newError(op, rc, libMessage(c.lib.errorText(), rc))
 			if lost := c.abandonAll(rc); len(lost) > 0 {
