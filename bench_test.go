@@ -49,8 +49,12 @@ func benchClient(b *testing.B) *gearman.Client {
 //
 //	go test -run '^$' -bench RunTasks50k -benchtime 1x
 func BenchmarkRunTasks50k(b *testing.B) {
-	const n = 50000
-	c := benchClient(b)
+	benchRunTasks(b, benchClient(b), 50000)
+}
+
+// benchRunTasks runs b.N rounds of n 100-byte "echo" tasks on c, one
+// RunTasks a round, and reports jobs/s.
+func benchRunTasks(b *testing.B, c *gearman.Client, n int) {
 	payload := make([]byte, 100)
 	completed := 0
 	require.NoError(b, c.SetCompleteCallback(func(*gearman.Task, any) error { completed++; return nil }))
@@ -94,24 +98,8 @@ func BenchmarkRunTasksServers(b *testing.B) {
 			b.Cleanup(func() { c.Close() })
 			require.NoError(b, c.AddServers(strings.Join(addrs, ",")))
 			const n = 3000
-			payload := make([]byte, 100)
-			completed := 0
-			require.NoError(b, c.SetCompleteCallback(func(*gearman.Task, any) error { completed++; return nil }))
-			b.ResetTimer()
 			cpu := fltCPU(b)
-			for i := 0; i < b.N; i++ {
-				for j := 0; j < n; j++ {
-					if _, err := c.AddTask("echo", payload, nil, ""); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := c.RunTasks(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			require.Equal(b, n*b.N, completed)
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "jobs/s")
+			benchRunTasks(b, c, n)
 			b.ReportMetric(float64((fltCPU(b)-cpu).Microseconds())/float64(n*b.N), "client-cpu-µs/job")
 		})
 	}
