@@ -8,7 +8,7 @@ import (
 // With several job servers, RunTasks spreads its tasks over those that
 // answer, as the Do* calls do (servers.go). Each server gets a route: a
 // libgearman object of its own for the task list, in non-blocking mode.
-// RunTasks steps every busy route on its own goroutine, so the callbacks
+// RunTasks steps the busy routes on its own goroutine, so the callbacks
 // still run there and one at a time, as in PHP. Then it waits for the
 // sockets of all the routes at once, in one poll() in C with the Client's
 // eventfd among them, as a lone RunTasks waits for its one object: a
@@ -174,8 +174,8 @@ func (c *Client) waitRoutes(op string, reqs []pollRequest, clock *idleClock) (re
 	return ready, woken, nil
 }
 
-// routeOrder lists the routes' servers in the order the Client has them,
-// so that runs step them alike.
+// routeOrder lists the routes' servers sorted by address: every round
+// steps them in the same order, and routeWaits and markDue walk them alike.
 func (c *Client) routeOrder() []endpoint {
 	eps := make([]endpoint, 0, len(c.routes))
 	for ep := range c.routes {
