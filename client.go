@@ -40,10 +40,11 @@ type Client struct {
 	broken     bool // a connection failed: rebuild lib before the next call
 	exceptions bool // lib re-sends the "exceptions" option on every connection
 	yield      yielder
-	runWait    fdWaiter                // RunTasks' wait in C, which its context or Close ends
-	routes     map[endpoint]*taskRoute // RunTasks' servers, with several (taskroutes.go)
-	routeReqs  []pollRequest           // what the routes wait for (scratch)
-	routeFds   []rawPollFd             // the same, as C's pollfds (scratch)
+	runWait    fdWaiter      // RunTasks' wait in C, which its context or Close ends
+	routes     []*taskRoute  // RunTasks' servers, with several, by address (taskroutes.go)
+	stepping   []*taskRoute  // the routes a round steps (scratch)
+	routeReqs  []pollRequest // what the routes wait for (scratch)
+	routeFds   []rawPollFd   // the same, as C's pollfds (scratch)
 
 	// Guarded by mu.
 	options  ClientOptions

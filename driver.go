@@ -389,13 +389,7 @@ func (d *clientDriver) submit(c *Client, jc *jobCall) {
 		d.lib, d.exceptions, d.reused = lib, false, false
 	}
 	if !d.exceptions && c.hasServers() {
-		// libgearman sends it blocking, whatever the mode: bound the wait,
-		// and the threads that many new connections would hold at once.
-		optionSends <- struct{}{}
-		d.lib.setTimeout(optionTimeoutMs)
-		d.exceptions = d.lib.enableExceptions()
-		d.lib.setTimeout(-1)
-		<-optionSends
+		d.exceptions = sendExceptionsOption(d.lib)
 	}
 	// libgearman copies the workload here. The lock keeps a caller who gives
 	// up meanwhile from returning, and reusing its buffer, before the copy.
@@ -417,6 +411,19 @@ func (d *clientDriver) submit(c *Client, jc *jobCall) {
 // optionTimeoutMs bounds the "exceptions" option, which libgearman sends
 // and waits for inside the call.
 const optionTimeoutMs = 2000
+
+// sendExceptionsOption asks lib's server for WORK_EXCEPTION packets: without
+// the option libgearman never matches the WORK_FAIL gearmand sends for a
+// worker's exception. libgearman sends it blocking, whatever the mode, so
+// the wait is bounded, and so are the threads that many new connections
+// would hold at once.
+func sendExceptionsOption(lib clientLib) bool {
+	optionSends <- struct{}{}
+	defer func() { <-optionSends }()
+	lib.setTimeout(optionTimeoutMs)
+	defer lib.setTimeout(-1)
+	return lib.enableExceptions()
+}
 
 // deliverFinished hands every finished task to its caller, and notes which
 // of the others made progress.

@@ -35,7 +35,7 @@ type Task struct {
 	finished  bool
 	requeue   bool       // its server failed before acknowledging it: submit it again when libgearman frees it
 	route     *taskRoute // its server's share of the task list, with several servers
-	tried     []endpoint // the servers it was submitted to (taskroutes.go)
+	tried     []endpoint // the servers that failed it unacknowledged (taskroutes.go)
 	jobHandle string
 	data      []byte
 	status    JobStatus
@@ -217,15 +217,17 @@ func callTaskCallback(cb TaskCallback, t *Task, ctx any) (err error) {
 	return cb(t, ctx)
 }
 
-// markRequeue marks a task in flight that no server acknowledged yet: when
-// libgearman frees it, it goes back to the client's queue.
-func (t *Task) markRequeue() bool {
+// markRequeue marks a task in flight that no server acknowledged yet, after
+// the connection to ep failed: when libgearman frees it, it goes back to the
+// client's queue, for a server it has not tried.
+func (t *Task) markRequeue(ep endpoint) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.lib == nil || t.lib.jobHandle() != "" {
 		return false
 	}
 	t.requeue = true
+	t.tried = append(t.tried, ep)
 	return true
 }
 

@@ -1,8 +1,10 @@
 package gearman
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"strings"
 )
 
 // With several job servers, RunTasks spreads its tasks over those that
@@ -42,26 +44,19 @@ func (c *Client) routeFor(t *Task) (*taskRoute, error) {
 	if !ok {
 		return nil, nil
 	}
-	if r := c.routes[ep]; r != nil {
-		return r, nil
+	i, found := slices.BinarySearchFunc(c.routes, ep, func(r *taskRoute, ep endpoint) int {
+		return compareEndpoints(r.ep, ep)
+	})
+	if found {
+		return c.routes[i], nil
 	}
 	lib, err := c.newDriverLib(&ep)
 	if err != nil {
 		return nil, err
 	}
 	r := &taskRoute{ep: ep, lib: lib}
-	// Without the "exceptions" option libgearman never matches the WORK_FAIL
-	// gearmand sends for a worker's exception. libgearman sends it blocking,
-	// whatever the mode: the wait is bounded.
-	optionSends <- struct{}{}
-	lib.setTimeout(optionTimeoutMs)
-	lib.enableExceptions()
-	lib.setTimeout(-1)
-	<-optionSends
-	if c.routes == nil {
-		c.routes = map[endpoint]*taskRoute{}
-	}
-	c.routes[ep] = r
+	sendExceptionsOption(lib)
+	c.routes = slices.Insert(c.routes, i, r)
 	return r, nil
 }
 
@@ -88,7 +83,6 @@ func (c *Client) submitRouted(op string, t *Task) error {
 	}
 	t.mu.Lock()
 	t.lib, t.route = lib, r
-	t.tried = append(t.tried, r.ep)
 	t.mu.Unlock()
 	r.busy, r.due = true, true
 	return nil
@@ -98,9 +92,11 @@ func (c *Client) submitRouted(op string, t *Task) error {
 // waiting. A route whose connection failed is dropped; any other failure,
 // or Pause, ends the round and is returned with its route.
 func (c *Client) stepRoutes() (ReturnCode, *taskRoute) {
-	for _, ep := range c.routeOrder() {
-		r := c.routes[ep]
-		if r == nil || !r.busy || (r.waitFirst && !r.due) {
+	// A callback may add a route, and a failed route is dropped: the round
+	// walks the routes as it found them.
+	c.stepping = append(c.stepping[:0], c.routes...)
+	for _, r := range c.stepping {
+		if r.lib == nil || !r.busy || (r.waitFirst && !r.due) {
 			continue
 		}
 		rc, rq := r.lib.step(r.waitFirst)
@@ -125,11 +121,11 @@ func (c *Client) stepRoutes() (ReturnCode, *taskRoute) {
 	return IOWait, nil
 }
 
-// routeWaits gathers what the waiting routes asked for, in routeOrder.
+// routeWaits gathers what the waiting routes asked for, in their order.
 func (c *Client) routeWaits() []pollRequest {
 	reqs := c.routeReqs[:0]
-	for _, ep := range c.routeOrder() {
-		if r := c.routes[ep]; r.busy && r.waitFirst {
+	for _, r := range c.routes {
+		if r.busy && r.waitFirst {
 			reqs = append(reqs, r.reqs...)
 		}
 	}
@@ -140,8 +136,7 @@ func (c *Client) routeWaits() []pollRequest {
 // markDue makes due the routes with a ready socket among reqs, which
 // routeWaits gathered.
 func (c *Client) markDue(reqs []pollRequest) {
-	for _, ep := range c.routeOrder() {
-		r := c.routes[ep]
+	for _, r := range c.routes {
 		if !r.busy || !r.waitFirst {
 			continue
 		}
@@ -174,23 +169,13 @@ func (c *Client) waitRoutes(op string, reqs []pollRequest, clock *idleClock) (re
 	return ready, woken, nil
 }
 
-// routeOrder lists the routes' servers sorted by address: every round
-// steps them in the same order, and routeWaits and markDue walk them alike.
-func (c *Client) routeOrder() []endpoint {
-	eps := make([]endpoint, 0, len(c.routes))
-	for ep := range c.routes {
-		eps = append(eps, ep)
+// compareEndpoints orders the routes by address: every round steps them in
+// the same order, and routeWaits and markDue walk them alike.
+func compareEndpoints(a, b endpoint) int {
+	if c := strings.Compare(a.host, b.host); c != 0 {
+		return c
 	}
-	slices.SortFunc(eps, func(a, b endpoint) int {
-		if a.host != b.host {
-			if a.host < b.host {
-				return -1
-			}
-			return 1
-		}
-		return a.port - b.port
-	})
-	return eps
+	return cmp.Compare(a.port, b.port)
 }
 
 // routePackets is the number of packets every route has received: progress
@@ -208,7 +193,7 @@ func (c *Client) routePackets() uint64 {
 // back to the queue; the others are lost, and returned.
 func (c *Client) dropRoute(r *taskRoute) (lost []*Task) {
 	c.pool.markDown(&r.ep)
-	delete(c.routes, r.ep)
+	c.routes = slices.DeleteFunc(c.routes, func(x *taskRoute) bool { return x == r })
 	c.mu.Lock()
 	running := c.tasks.running
 	c.tasks.running = false // freeing must not refill the route
@@ -221,12 +206,12 @@ func (c *Client) dropRoute(r *taskRoute) (lost []*Task) {
 	}
 	c.mu.Unlock()
 	for _, t := range onRoute {
-		if !t.markRequeue() {
+		if !t.markRequeue(r.ep) {
 			lost = append(lost, t)
 		}
 	}
-	c.own.free(r.lib)   // libgearman hands every task in flight back through taskFreed
-	c.runWait.release() // the duplicates would keep its sockets open
+	c.own.free(r.lib) // libgearman hands every task in flight back through taskFreed
+	r.lib = nil       // a round that found it steps it no more
 	c.setRunning(running)
 	return lost
 }
@@ -234,10 +219,11 @@ func (c *Client) dropRoute(r *taskRoute) (lost []*Task) {
 // dropRoutes frees every route: after RunTasks abandoned its tasks, closing
 // the connections makes the servers drop the jobs.
 func (c *Client) dropRoutes() {
-	for ep, r := range c.routes {
+	for _, r := range c.routes {
 		c.own.free(r.lib)
-		delete(c.routes, ep)
+		r.lib = nil
 	}
+	c.routes = nil
 }
 
 // runSpread is RunTasks with several servers: it steps the routes that are
@@ -265,12 +251,9 @@ func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clo
 		case Pause:
 			return c.succeed(Pause)
 		default:
-			e := newError(op, rc, libMessage(r.lib.errorText(), rc))
-			if lost := c.abandonAll(rc); len(lost) > 0 {
-				e.Msg += "; " + describeLost(lost)
-			}
+			err := c.runFailed(op, rc, r.lib)
 			c.dropRoutes()
-			return c.record(e)
+			return err
 		}
 		reqs := c.routeWaits()
 		if len(reqs) == 0 {
@@ -286,18 +269,8 @@ func (c *Client) runSpread(ctx context.Context, op string, nonBlocking bool, clo
 		if ready > 0 && !woken {
 			continue
 		}
-		switch {
-		case ctx.Err() != nil:
-			err := contextError(op, ctx.Err())
-			c.abandonAll(err.(*Error).Code)
-			c.dropRoutes() // the servers drop the abandoned jobs
-			return c.record(err)
-		case c.closed.Load():
-			return closedError(op)
-		case ready == 0 && clock.expired():
-			// As in PHP, the tasks keep their place: the next RunTasks
-			// carries on with them.
-			return c.fail(op, Timeout)
+		if err := c.runStopped(ctx, op, clock); err != nil {
+			return err
 		}
 	}
 }

@@ -191,26 +191,52 @@ func (c *Client) RunTasksContext(ctx context.Context) error {
 			if isConnectionError(rc) {
 				c.broken = true
 			}
-			e := newError(op, rc, libMessage(c.lib.errorText(), rc))
-			if lost := c.abandonAll(rc); len(lost) > 0 {
-				e.Msg += "; " + describeLost(lost)
-			}
-			return c.record(e)
+			return c.runFailed(op, rc, c.lib)
 		}
-		switch {
-		case ctx.Err() != nil:
-			err := contextError(op, ctx.Err())
-			c.abandonAll(err.(*Error).Code)
-			c.broken = true // the server drops the abandoned jobs
-			return c.record(err)
-		case c.closed.Load():
-			return closedError(op)
-		case clock.expired():
-			// As in PHP, the tasks keep their place: the next RunTasks
-			// carries on with them.
-			return c.fail(op, Timeout)
+		if err := c.runStopped(ctx, op, &clock); err != nil {
+			return err
 		}
 	}
+}
+
+// runFailed ends a run after libgearman answered rc on lib: the tasks not
+// finished are abandoned, and the error names them.
+func (c *Client) runFailed(op string, rc ReturnCode, lib clientLib) error {
+	e := newError(op, rc, libMessage(lib.errorText(), rc))
+	if lost := c.abandonAll(rc); len(lost) > 0 {
+		e.Msg += "; " + describeLost(lost)
+	}
+	return c.record(e)
+}
+
+// runStopped returns the error that ends a run whose wait ended with nothing
+// ready, or nil to wait on: the context ended (the tasks are abandoned, and
+// their connections closed so that the servers drop the jobs), Close, or
+// the user's timeout (as in PHP, the tasks keep their place: the next
+// RunTasks carries on with them).
+func (c *Client) runStopped(ctx context.Context, op string, clock *idleClock) error {
+	switch {
+	case ctx.Err() != nil:
+		err := contextError(op, ctx.Err())
+		c.abandonAll(err.(*Error).Code)
+		c.dropRunConnections()
+		return c.record(err)
+	case c.closed.Load():
+		return closedError(op)
+	case clock.expired():
+		return c.fail(op, Timeout)
+	}
+	return nil
+}
+
+// dropRunConnections closes the connections of the tasks just abandoned:
+// the routes', or else lib's, which release rebuilds.
+func (c *Client) dropRunConnections() {
+	if len(c.routes) > 0 {
+		c.dropRoutes()
+		return
+	}
+	c.broken = true
 }
 
 // watchRun readies runWait for a call that waits in libgearman's poll()
@@ -258,8 +284,7 @@ func (c *Client) runTasksExpired(op string, ctxErr error) error {
 	defer c.release()
 	err := contextError(op, ctxErr)
 	if c.inflightCount() > 0 {
-		c.broken = true // the server drops the abandoned jobs
-		c.dropRoutes()
+		c.dropRunConnections() // the servers drop the abandoned jobs
 	}
 	c.abandonAll(err.(*Error).Code)
 	return c.record(err)
