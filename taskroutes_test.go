@@ -3,6 +3,7 @@ package gearman_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -226,10 +227,11 @@ func TestRunTasksSpreadContextCancel(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		// Once every server holds some of the jobs.
+		// Once every server holds some of the jobs. Not queued: this
+		// goroutine must not fail the test.
 		eventually(10*time.Second, func() bool {
-			for _, k := range queued(t, srvs, "rt-nobody") {
-				if k == 0 {
+			for _, s := range srvs {
+				if total, _, _, ok := fltStatus(s.Addr(), "rt-nobody"); !ok || total == 0 {
 					return false
 				}
 			}
@@ -264,8 +266,9 @@ func TestRunTasksSpreadContextCancel(t *testing.T) {
 }
 
 // kill -9 of one of three servers in the middle of RunTasks: the run ends
-// within bounds; every task either completed or says its server was lost,
-// and the error names the lost ones; the others went on elsewhere.
+// within bounds; every task either completed or was lost with the killed
+// server, which had acknowledged it, and the error names the lost ones; the
+// others went on elsewhere.
 func TestRunTasksSpreadServerKilled(t *testing.T) {
 	srvs, list := threeServers(t)
 	for _, s := range srvs {
@@ -301,6 +304,9 @@ func TestRunTasksSpreadServerKilled(t *testing.T) {
 		case gearman.Success:
 		case gearman.LostConnection:
 			lost++
+			// Its job handle says which server had acknowledged it.
+			require.True(t, strings.HasPrefix(task.JobHandle(), "S1"),
+				"task %s was lost with handle %q, not one of the killed server's", task.Unique(), task.JobHandle())
 		default:
 			t.Fatalf("task %s ended with %v", task.Unique(), task.ReturnCode())
 		}
