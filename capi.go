@@ -16,7 +16,6 @@ import "C"
 import (
 	"strings"
 	"syscall"
-	"time"
 	"unsafe"
 )
 
@@ -374,16 +373,9 @@ func waitFDs(reqs []pollRequest, fds *[]rawPollFd, wakeFD, timeoutMs int) (int, 
 // Go's scheduler: the goroutine keeps its P meanwhile, as if it computed.
 // The poll returns the number ready, 0 at the end of d, or -1 when a signal
 // (such as the runtime's preemption) cut it short.
-func rawPoller(p *C.struct_pollfd, n int) func(d time.Duration) int {
+func rawPoller(p *C.struct_pollfd, n int) func(ms int) int {
 	fds := unsafe.Slice((*rawPollFd)(unsafe.Pointer(p)), n)
-	return func(d time.Duration) int {
-		ts := syscall.NsecToTimespec(int64(d))
-		r, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-		if e != 0 {
-			return -1
-		}
-		return int(r)
-	}
+	return func(ms int) int { return rawPoll(fds, ms) }
 }
 
 // waitsOnP sets whether the waits of the binding's calls begin in

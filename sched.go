@@ -89,26 +89,22 @@ func refreshWaitsOnP() {
 
 // waitOnP is the start of a wait of up to timeout ms (-1: none): poll, which
 // must not tell the scheduler, for up to onPFor of it. It returns what was
-// ready and the part of timeout left to wait in C.
-func waitOnP(poll func(time.Duration) int, timeout int) (ready, left int) {
-	span := onPFor
+// ready and the part of timeout left to wait in C. A signal that cuts the
+// poll short is a preemption or a stop of the world, which needs the P: the
+// whole timeout is then left to C, so such a wait may last up to onPFor
+// longer than asked, never shorter.
+func waitOnP(poll func(ms int) int, timeout int) (ready, left int) {
+	span := int(onPFor / time.Millisecond)
 	if timeout >= 0 {
-		span = min(span, time.Duration(timeout)*time.Millisecond)
+		span = min(span, timeout)
 	}
-	end := time.Now().Add(span)
-	for d := span; d > 0; d = time.Until(end) {
-		r := poll(d)
-		if r > 0 {
-			waitsEndedOnP.Add(1)
-			return r, 0
-		}
-		if r == 0 { // the span ran out
-			break
-		}
-		// A signal cut the poll short: poll on for the rest.
+	switch r := poll(span); {
+	case r > 0:
+		waitsEndedOnP.Add(1)
+		return r, 0
+	case r < 0 || timeout < 0:
+		return 0, timeout
+	default: // the span ran out
+		return 0, timeout - span
 	}
-	if timeout < 0 {
-		return 0, -1
-	}
-	return 0, timeout - int(span/time.Millisecond)
 }
