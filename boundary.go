@@ -52,7 +52,8 @@ type clientLib interface {
 	echo(data []byte, timeoutMs, wakeFD int) ReturnCode
 	// setLog sends libgearman's log lines up to verbosity v to the logSink
 	// behind h; h 0 stops them.
-	setLog(h handle, v Verbose)
+	setLog(h handle, v Verbose, gen uint64)
+	loggedGen() uint64
 	// setSSL turns TLS on for connections made afterwards; only called when
 	// the library has TLS (tls.go).
 	setSSL(t tlsFiles)
@@ -187,7 +188,8 @@ type workerLib interface {
 	grabJob(timeoutMs int) (jobLib, ReturnCode)
 	echo(data []byte, timeoutMs int) ReturnCode
 	wait(timeoutMs int) ReturnCode
-	setLog(h handle, v Verbose)
+	setLog(h handle, v Verbose, gen uint64)
+	loggedGen() uint64
 	// setSSL turns TLS on for connections made afterwards; only called when
 	// the library has TLS (tls.go).
 	setSSL(t tlsFiles)

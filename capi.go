@@ -96,6 +96,7 @@ type cWorker struct {
 	handles []handle     // one per define: C keeps the context until free
 	rec     *C.gm_recorder
 	reqs    []pollRequest
+	logGen  uint64 // the logSink generation its log hook was set from
 }
 
 func newWorkerLib() (workerLib, error) {
@@ -163,9 +164,12 @@ func (w *cWorker) removeOptions(o WorkerOptions) {
 	C.gearman_worker_remove_options(w.p, C.gearman_worker_options_t(o))
 }
 
-func (w *cWorker) setLog(h handle, v Verbose) {
+func (w *cWorker) setLog(h handle, v Verbose, gen uint64) {
 	C.gm_worker_set_log(w.p, C.uintptr_t(h), C.int(v))
+	w.logGen = gen
 }
+
+func (w *cWorker) loggedGen() uint64 { return w.logGen }
 
 func (w *cWorker) setSSL(t tlsFiles) {
 	withTLSFiles(t, func(ca, cert, key *C.char) { C.gm_worker_set_ssl(w.p, ca, cert, key) })

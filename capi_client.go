@@ -21,6 +21,7 @@ type cClient struct {
 	scratch     []byte      // NUL-terminated names for one call, reused
 	rec         *C.gm_recorder
 	reqs        []pollRequest
+	logGen      uint64 // the logSink generation its log hook was set from
 }
 
 // cstrings gives C NUL-terminated copies of name and unique for the duration
@@ -134,9 +135,12 @@ func (c *cClient) setNonBlocking(on bool) {
 	}
 }
 
-func (c *cClient) setLog(h handle, v Verbose) {
+func (c *cClient) setLog(h handle, v Verbose, gen uint64) {
 	C.gm_client_set_log(c.p, C.uintptr_t(h), C.int(v))
+	c.logGen = gen
 }
+
+func (c *cClient) loggedGen() uint64 { return c.logGen }
 
 // withTLSFiles gives call C copies of the three paths ("" as NULL), freed
 // when it returns.

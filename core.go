@@ -38,7 +38,8 @@ func newCore(side string) core {
 type libObject interface {
 	errorText() string
 	errno() int
-	setLog(h handle, v Verbose)
+	setLog(h handle, v Verbose, gen uint64)
+	loggedGen() uint64
 	setSSL(t tlsFiles)
 }
 
@@ -55,18 +56,29 @@ func (k *core) take(ctx context.Context, op string) error {
 }
 
 // settle gives a new libgearman object the settings it keeps itself: the
-// logger and TLS. The turn is held.
+// logger and TLS. Only the goroutine that will use lib calls it.
 func (k *core) settle(lib libObject) {
-	k.log.install(lib.setLog)
+	k.log.install(lib)
 	if k.tls != nil {
 		lib.setSSL(*k.tls)
 	}
 }
 
-// setLogger installs l in lib, the object in use. The turn is held.
+// setLogger installs l in lib, the object in use. The turn is held. The
+// objects that run on goroutines of their own (a Client's drivers and
+// RunTasks's routes) take l at their next step (refreshLog).
 func (k *core) setLogger(l *slog.Logger, lib libObject) {
 	k.log.logger.Store(l)
-	k.log.install(lib.setLog)
+	k.log.gen.Add(1)
+	k.log.install(lib)
+}
+
+// refreshLog installs the last logger set in lib, if SetLogger was called
+// since lib's was: only the goroutine that uses lib may call it.
+func (k *core) refreshLog(lib libObject) {
+	if lib.loggedGen() != k.log.gen.Load() {
+		k.log.install(lib)
+	}
 }
 
 // failOn records the failure of a call on lib, with lib's message.

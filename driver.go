@@ -268,8 +268,11 @@ func (d *clientDriver) drive(ctx context.Context, lead *jobCall) {
 		d.queue = d.spare[:0]
 		d.mu.Unlock()
 
-		if len(d.inflight) == 0 && d.lib != nil {
-			d.reused = true
+		if d.lib != nil {
+			c.refreshLog(d.lib)
+			if len(d.inflight) == 0 {
+				d.reused = true
+			}
 		}
 		for _, jc := range fresh {
 			d.submit(c, jc)

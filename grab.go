@@ -96,6 +96,7 @@ func (w *Worker) GrabJob() (*Job, error) {
 // last one went with a job.
 func (w *Worker) grabbingLib(op string) (workerLib, error) {
 	if w.grabLib != nil {
+		w.refreshLog(w.grabLib)
 		return w.grabLib, nil
 	}
 	lib, err := newWorkerLib()

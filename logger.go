@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -40,7 +41,9 @@ func slogLevel(v Verbose) slog.Level {
 type logSink struct {
 	side   string // "client" or "worker"
 	logger atomic.Pointer[slog.Logger]
-	h      handle // 0 until first used
+	gen    atomic.Uint64 // counts SetLogger calls, for refreshLog
+	mu     sync.Mutex    // guards h: drivers install the sink concurrently
+	h      handle        // 0 until first used
 }
 
 // verbosity is the most detailed libgearman level l would record: libgearman
@@ -60,21 +63,29 @@ func verbosity(l *slog.Logger) Verbose {
 }
 
 // install points lib's log hook at the sink, or removes it when the sink has
-// no logger. The caller holds its object's lock.
-func (s *logSink) install(setLog func(handle, Verbose)) {
+// no logger. Only the goroutine that uses lib may call it. The generation is
+// read before the logger, which SetLogger stores before counting: a lib
+// recorded at the newest generation has the newest logger.
+func (s *logSink) install(lib libObject) {
+	gen := s.gen.Load()
 	v := verbosity(s.logger.Load())
 	if v == VerboseNever {
-		setLog(0, VerboseNever)
+		lib.setLog(0, VerboseNever, gen)
 		return
 	}
+	s.mu.Lock()
 	if s.h == 0 {
 		s.h = newHandle(s)
 	}
-	setLog(s.h, v)
+	h := s.h
+	s.mu.Unlock()
+	lib.setLog(h, v, gen)
 }
 
 // free frees the handle, once the last libgearman object using it is gone.
 func (s *logSink) free() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.h != 0 {
 		deleteHandle(s.h)
 		s.h = 0
@@ -154,7 +165,9 @@ func lineCode(line string) string {
 //
 // The handler runs inside the client call that produced the line, while that
 // call holds the client: it must not call the Client. Like the other setters,
-// SetLogger waits for a call in progress.
+// SetLogger waits for a call in progress. The connections that concurrent
+// calls (and RunTasks over several servers) keep take l when they next send
+// or wait.
 func (c *Client) SetLogger(l *slog.Logger) error {
 	const op = "SetLogger"
 	if err := c.acquire(context.Background(), op); err != nil {
@@ -168,7 +181,9 @@ func (c *Client) SetLogger(l *slog.Logger) error {
 // SetLogger sends libgearman's log lines for this worker to l, as
 // (*Client).SetLogger does; the records' side attribute is "worker" (Go
 // only). The handler runs inside the worker call that produced the line and
-// must not call the Worker. SetLogger waits for a Work call in progress.
+// must not call the Worker. SetLogger waits for a Work call in progress. In
+// a Run with SetConcurrency above 1, the slots other than the Worker's own
+// keep the logger Run started with until it returns.
 //
 // Each error or panic of a worker function is logged too, at Warn, with the
 // attributes function, handle, error and, for a panic, stack: in PHP such an

@@ -3,6 +3,7 @@ package gearman_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -173,6 +174,52 @@ func TestSetLoggerSurvivesRebuildCloneAndPanics(t *testing.T) {
 		t.Fatal("DoNormal did not return after the handler panicked")
 	}
 	assert.NotEmpty(t, hp.records())
+}
+
+// A logger set after the Client's first call reaches the libgearman object
+// that call's driver keeps, and those of RunTasks's routes over several
+// servers: the lost connection is logged by the object that lost it, which
+// SetLogger itself never touches (the reconnection after it is logged by a
+// new object, which would have the logger anyway).
+func TestSetLoggerReachesConnectionsInUse(t *testing.T) {
+	lostLogged := func(h *recordingHandler) bool {
+		for _, r := range h.records() {
+			if attrs(r)["code"] == "GEARMAN_LOST_CONNECTION" {
+				return true
+			}
+		}
+		return false
+	}
+
+	srv := gearmantest.NewServer(t)
+	c := newClient(t, srv)
+	_, err := c.DoBackground("f", []byte("x"), "")
+	require.NoError(t, err)
+	h := &recordingHandler{level: slog.LevelInfo}
+	require.NoError(t, c.SetLogger(slog.New(h)))
+	srv.Stop()
+	_, err = c.DoBackground("f", []byte("x"), "")
+	require.Error(t, err)
+	assert.True(t, lostLogged(h), "the driver's object logged nowhere")
+
+	a, b := gearmantest.NewServer(t), gearmantest.NewServer(t)
+	c2 := newClient(t, a)
+	require.NoError(t, c2.AddServer(b.Host(), b.Port()))
+	addTasks := func() {
+		for i := range 20 {
+			_, err := c2.AddTaskBackground("f", []byte("x"), nil, fmt.Sprint(i))
+			require.NoError(t, err)
+		}
+	}
+	addTasks()
+	require.NoError(t, c2.RunTasks())
+	h2 := &recordingHandler{level: slog.LevelInfo}
+	require.NoError(t, c2.SetLogger(slog.New(h2)))
+	a.Stop()
+	b.Stop()
+	addTasks()
+	require.Error(t, c2.RunTasks())
+	assert.True(t, lostLogged(h2), "the routes' objects logged nowhere")
 }
 
 func TestSetLoggerOnClosed(t *testing.T) {

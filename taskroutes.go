@@ -99,6 +99,7 @@ func (c *Client) stepRoutes() (ReturnCode, *taskRoute) {
 		if r.lib == nil || !r.busy || (r.waitFirst && !r.due) {
 			continue
 		}
+		c.refreshLog(r.lib)
 		rc, rq := r.lib.step(r.waitFirst)
 		r.due, r.waitFirst = false, false
 		switch {
