@@ -7,6 +7,12 @@
 // binding's own bookkeeping (bench/notes.md, "The floor of a cgo worker").
 //
 //	floor worker HOST PORT
+//	floor client HOST PORT N SIZE
+//
+// The client runs W1 (N sequential gearman_client_do of SIZE bytes) and
+// prints its rate as bench/go does; bench/ceiling.sh runs it with
+// FLOOR_MODE=cloop, its whole loop in one cgo call, to tell what a Go
+// runtime that is merely present costs a client.
 //
 // Like the binding's worker it waits without a poll timeout, runs the
 // function through a v2 callback into Go, copies the workload into Go
@@ -31,6 +37,7 @@ package main
 #cgo pkg-config: gearmand
 #include <libgearman-1.0/gearman.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern gearman_return_t floorEcho(gearman_job_st *job, void *workload, size_t size);
@@ -74,6 +81,37 @@ static void floor_work_for_ever(uintptr_t w) {
   for (;;) gearman_worker_work((gearman_worker_st *)w);
 }
 
+// The client side: gearman_client_do as the C client's W1 does it (no unique
+// key of its own, so libgearman makes one).
+static uintptr_t floor_client(const char *host, int port) {
+  gearman_client_st *c = gearman_client_create(NULL);
+  if (c == NULL) return 0;
+  if (gearman_client_add_server(c, host, (in_port_t)port) != GEARMAN_SUCCESS) return 0;
+  gearman_client_set_timeout(c, -1);
+  return (uintptr_t)c;
+}
+
+static void *floor_do(uintptr_t c, const void *payload, size_t size, size_t *result_size, int *rc) {
+  gearman_return_t ret;
+  void *result = gearman_client_do((gearman_client_st *)c, "echo", NULL, payload, size, result_size, &ret);
+  *rc = (int)ret;
+  return result;
+}
+
+// floor_do_n runs n jobs in one call, checking each result; it returns how
+// many came back right.
+static long floor_do_n(uintptr_t c, const void *payload, size_t size, long n) {
+  for (long i = 0; i < n; i++) {
+    size_t got = 0;
+    int rc;
+    void *result = floor_do(c, payload, size, &got, &rc);
+    int ok = rc == GEARMAN_SUCCESS && got == size && (size == 0 || memcmp(result, payload, size) == 0);
+    free(result);
+    if (!ok) return i;
+  }
+  return n;
+}
+
 static gearman_return_t floor_complete(gearman_job_st *job, const void *result, size_t size) {
   return gearman_job_send_complete(job, result, size);
 }
@@ -85,6 +123,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -107,29 +146,42 @@ func floorCopy(workload unsafe.Pointer, size C.size_t, buf unsafe.Pointer, capac
 }
 
 func main() {
-	if len(os.Args) != 4 || os.Args[1] != "worker" {
-		fmt.Fprintln(os.Stderr, "usage: floor worker HOST PORT")
-		os.Exit(2)
-	}
-	port, err := strconv.Atoi(os.Args[3])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "floor: bad port:", err)
-		os.Exit(2)
-	}
 	mode := os.Getenv("FLOOR_MODE")
 	switch mode {
 	case "":
 		mode = "go"
 	case "go", "inline", "c", "cloop":
 	default:
-		fmt.Fprintln(os.Stderr, "floor: FLOOR_MODE must be go, inline, c or cloop")
-		os.Exit(2)
+		fail(2, "FLOOR_MODE must be go, inline, c or cloop")
 	}
-	host, cmode := C.CString(os.Args[2]), C.CString(mode)
-	w := C.floor_worker(host, C.int(port), cmode)
+	switch {
+	case len(os.Args) == 4 && os.Args[1] == "worker":
+		worker(os.Args[2], atoi(os.Args[3]), mode)
+	case len(os.Args) == 6 && os.Args[1] == "client":
+		client(os.Args[2], atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]), mode)
+	default:
+		fail(2, "usage: floor worker HOST PORT | floor client HOST PORT N SIZE")
+	}
+}
+
+func fail(code int, msg string) {
+	fmt.Fprintln(os.Stderr, "floor:", msg)
+	os.Exit(code)
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		fail(2, err.Error())
+	}
+	return n
+}
+
+func worker(host string, port int, mode string) {
+	chost, cmode := C.CString(host), C.CString(mode)
+	w := C.floor_worker(chost, C.int(port), cmode)
 	if w == 0 {
-		fmt.Fprintln(os.Stderr, "floor: cannot set up the worker")
-		os.Exit(1)
+		fail(1, "cannot set up the worker")
 	}
 	if mode == "cloop" {
 		C.floor_work_for_ever(w)
@@ -142,4 +194,48 @@ func main() {
 		}
 		C.floor_work(w)
 	}
+}
+
+// client runs W1 (n sequential jobs of size bytes) and prints its rate and
+// CPU as bench/go does. With FLOOR_MODE=cloop all n jobs run in one cgo call;
+// otherwise each job is one cgo call whose result is copied into Go memory.
+// With one P its waits block in C, which the binding avoids (sched.go).
+func client(host string, port, n, size int, mode string) {
+	chost := C.CString(host)
+	c := C.floor_client(chost, C.int(port))
+	if c == 0 {
+		fail(1, "cannot set up the client")
+	}
+	payload := C.malloc(C.size_t(max(size, 1)))
+	C.memset(payload, 'x', C.size_t(max(size, 1)))
+	if C.floor_do_n(c, payload, C.size_t(size), 1) != 1 { // warm-up
+		fail(1, "warm-up job failed")
+	}
+	cpu0, start := cpuSec(), time.Now()
+	if mode == "cloop" {
+		if got := C.floor_do_n(c, payload, C.size_t(size), C.long(n)); got != C.long(n) {
+			fail(1, fmt.Sprintf("job %d failed", got))
+		}
+	} else {
+		for i := 0; i < n; i++ {
+			var got C.size_t
+			var rc C.int
+			r := C.floor_do(c, payload, C.size_t(size), &got, &rc)
+			result := C.GoBytes(r, C.int(got))
+			C.free(r)
+			if rc != 0 || len(result) != size {
+				fail(1, fmt.Sprintf("job %d failed", i))
+			}
+		}
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Printf("jobs_per_sec=%.3f cpu_sec=%.3f procs=%d\n", float64(n)/secs, cpuSec()-cpu0, runtime.GOMAXPROCS(0))
+}
+
+func cpuSec() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
