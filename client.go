@@ -556,7 +556,8 @@ func (c *Client) JobStatusByUniqueKeyContext(ctx context.Context, unique string)
 
 // status asks for a job's status through the status drivers (servers.go):
 // of several servers, first the one that should know the job, then the
-// others, until one knows it.
+// others, until one knows it, which is then remembered as the handle's
+// issuer.
 func (c *Client) status(ctx context.Context, op string, kind taskKind, key string) (JobStatus, error) {
 	req := taskRequest{kind: kind, key: key}
 	var st JobStatus
@@ -574,6 +575,9 @@ func (c *Client) status(ctx context.Context, op string, kind taskKind, key strin
 		st, answered = t.status(), true
 		t.release()
 		if st.Known {
+			if kind == kindStatus && d.ep != nil {
+				c.pool.remember(key, *d.ep) // the next question goes there first
+			}
 			break
 		}
 	}

@@ -343,3 +343,37 @@ func TestRunTasksSpreadEndsAtClose(t *testing.T) {
 	require.ErrorIs(t, endedWithin(t, 10*time.Second, "RunTasks, at Close,", ran), gearman.ErrClosed)
 	require.NoError(t, endedWithin(t, 10*time.Second, "Close", closed))
 }
+
+// A handle from another Client is found by JobStatus, which asks each server
+// until one knows it and remembers that server: AddTaskStatus then asks it,
+// where it would otherwise ask the servers in turn, two of which do not know
+// the job.
+func TestStatusTaskForForeignHandleAfterJobStatus(t *testing.T) {
+	srvs, list := threeServers(t)
+	other := newClient(t, srvs[1])
+	handle, err := other.DoBackground("rt-foreign", []byte("x"), "")
+	require.NoError(t, err)
+
+	c := fltClient(t, list)
+	st, err := c.JobStatus(handle)
+	require.NoError(t, err)
+	require.True(t, st.Known, "JobStatus(%s) over three servers", handle)
+
+	var mu sync.Mutex
+	var unknown int
+	require.NoError(t, c.SetStatusCallback(func(task *gearman.Task, _ any) error {
+		if !task.IsKnown() {
+			mu.Lock()
+			unknown++
+			mu.Unlock()
+		}
+		return nil
+	}))
+	for range 9 {
+		_, err := c.AddTaskStatus(handle, nil)
+		require.NoError(t, err)
+	}
+	_, err = fltCallErr(t, 30*time.Second, "RunTasks", c.RunTasks)
+	require.NoError(t, err)
+	require.Zero(t, unknown, "status tasks answered by a server that does not know %s", handle)
+}

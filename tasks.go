@@ -75,7 +75,10 @@ func (c *Client) AddTaskLowBackground(function string, workload []byte, context 
 
 // AddTaskStatus adds a task that asks for a job's status; its status
 // callback fires with known, running, numerator and denominator (PHP
-// addTaskStatus).
+// addTaskStatus). With several servers it asks one: the server that issued
+// the handle, when the Client submitted the job or asked JobStatus about it,
+// and otherwise the next in turn, which may not know the job; JobStatus asks
+// each server until one knows it.
 func (c *Client) AddTaskStatus(jobHandle string, context any) (*Task, error) {
 	const op = "AddTaskStatus"
 	if jobHandle == "" || len(jobHandle) >= JobHandleSize || hasNUL(jobHandle) {
