@@ -65,8 +65,9 @@ func (k *core) settle(lib libObject) {
 }
 
 // setLogger installs l in lib, the object in use. The turn is held. The
-// objects that run on goroutines of their own (a Client's drivers and
-// RunTasks's routes) take l at their next step (refreshLog).
+// objects that run on goroutines of their own (a Client's drivers,
+// RunTasks's routes, the slots of a Worker's Run) take l at their next step
+// (refreshLog).
 func (k *core) setLogger(l *slog.Logger, lib libObject) {
 	k.log.logger.Store(l)
 	k.log.gen.Add(1)
@@ -76,7 +77,7 @@ func (k *core) setLogger(l *slog.Logger, lib libObject) {
 // refreshLog installs the last logger set in lib, if SetLogger was called
 // since lib's was: only the goroutine that uses lib may call it.
 func (k *core) refreshLog(lib libObject) {
-	if lib.loggedGen() != k.log.gen.Load() {
+	if lib.loggedGen() != k.log.generation() {
 		k.log.install(lib)
 	}
 }

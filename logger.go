@@ -44,7 +44,21 @@ type logSink struct {
 	gen    atomic.Uint64 // counts SetLogger calls, for refreshLog
 	mu     sync.Mutex    // guards h: drivers install the sink concurrently
 	h      handle        // 0 until first used
+	// follow, set for a slot of Run (slots.go), is its Worker's sink, whose
+	// logger and generation the slot uses instead of its own.
+	follow *logSink
 }
+
+// source is the sink whose logger and generation s uses.
+func (s *logSink) source() *logSink {
+	if s.follow != nil {
+		return s.follow
+	}
+	return s
+}
+
+// generation counts the SetLogger calls that s follows.
+func (s *logSink) generation() uint64 { return s.source().gen.Load() }
 
 // verbosity is the most detailed libgearman level l would record: libgearman
 // is told to format nothing beyond it. The level is read when the logger is
@@ -67,8 +81,8 @@ func verbosity(l *slog.Logger) Verbose {
 // read before the logger, which SetLogger stores before counting: a lib
 // recorded at the newest generation has the newest logger.
 func (s *logSink) install(lib libObject) {
-	gen := s.gen.Load()
-	v := verbosity(s.logger.Load())
+	gen := s.generation()
+	v := verbosity(s.source().logger.Load())
 	if v == VerboseNever {
 		lib.setLog(0, VerboseNever, gen)
 		return
@@ -96,7 +110,7 @@ func (s *logSink) free() {
 // call; a panicking handler must not unwind through those C frames, so its
 // panic is dropped with the line.
 func (s *logSink) log(line string, v Verbose) {
-	l := s.logger.Load()
+	l := s.source().logger.Load()
 	if l == nil || isSliceTimeout(line) {
 		return
 	}
@@ -117,7 +131,7 @@ func (s *logSink) log(line string, v Verbose) {
 // panicked, where PHP's exception would have escaped work() for the
 // application to log. As in log, a panicking handler is dropped.
 func (s *logSink) jobFailed(function, handle string, err error) {
-	l := s.logger.Load()
+	l := s.source().logger.Load()
 	ctx := context.Background()
 	if l == nil || !l.Enabled(ctx, slog.LevelWarn) {
 		return
@@ -181,9 +195,9 @@ func (c *Client) SetLogger(l *slog.Logger) error {
 // SetLogger sends libgearman's log lines for this worker to l, as
 // (*Client).SetLogger does; the records' side attribute is "worker" (Go
 // only). The handler runs inside the worker call that produced the line and
-// must not call the Worker. SetLogger waits for a Work call in progress. In
-// a Run with SetConcurrency above 1, the slots other than the Worker's own
-// keep the logger Run started with until it returns.
+// must not call the Worker. SetLogger waits for a Work call in progress; in
+// a Run with SetConcurrency above 1, the other slots take l at their next
+// job or wait.
 //
 // Each error or panic of a worker function is logged too, at Warn, with the
 // attributes function, handle, error and, for a panic, stack: in PHP such an

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -292,3 +293,57 @@ func TestWorkerFunctionFailuresLogged(t *testing.T) {
 }
 
 func panicInWorkerFunction() { panic("worker function blew up") }
+
+// SetLogger during a Run with several slots reaches every slot: each of the
+// failing jobs, whichever slot ran it, is logged. SetLogger waits for the
+// Worker's own slot, which holds the Worker while it waits for a job: jobs of
+// another function let it through.
+func TestSetLoggerReachesRunSlots(t *testing.T) {
+	srv := gearmantest.NewServer(t)
+	w, err := gearman.NewWorker()
+	require.NoError(t, err)
+	defer w.Close()
+	require.NoError(t, w.AddServer(srv.Host(), srv.Port()))
+	require.NoError(t, w.SetConcurrency(3))
+	var running, most atomic.Int32
+	require.NoError(t, w.AddFunction("slow-fail", func(*gearman.Job, any) ([]byte, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(50 * time.Millisecond)
+		return nil, errors.New("disk full")
+	}, nil, 0))
+	require.NoError(t, w.AddFunction("works", echo, nil, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	require.True(t, eventually(10*time.Second, func() bool {
+		_, _, workers, _ := fltStatus(srv.Addr(), "slow-fail")
+		return workers >= 3
+	}), "three slots registered")
+
+	h := &recordingHandler{level: slog.LevelWarn}
+	set := make(chan error, 1)
+	go func() { set <- w.SetLogger(slog.New(h)) }()
+	c := newClient(t, srv)
+	for done := false; !done; {
+		_, err := c.DoBackground("works", []byte("x"), "")
+		require.NoError(t, err)
+		select {
+		case err := <-set:
+			require.NoError(t, err)
+			done = true
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	const n = 12
+	for range n {
+		_, err := c.DoBackground("slow-fail", []byte("x"), "")
+		require.NoError(t, err)
+	}
+	require.True(t, eventually(20*time.Second, func() bool { return len(h.records()) >= n }),
+		"%d of %d failures logged", len(h.records()), n)
+	require.Len(t, h.records(), n)
+	require.Equal(t, int32(3), most.Load(), "jobs running at once")
+}

@@ -84,6 +84,7 @@ func (w *Worker) addSlots(k int) ([]*Worker, error) {
 			w.dropSlots(clones)
 			return nil, err
 		}
+		s.log.follow = w.log // SetLogger on w reaches the slot
 		clones = append(clones, s)
 	}
 	w.mu.Lock()

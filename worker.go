@@ -590,6 +590,7 @@ func (w *Worker) work(ctx context.Context, op string, by *watcher, batch, park b
 		return err
 	}
 	defer w.release()
+	w.refreshLog(w.lib)
 	w.mu.Lock()
 	options, timeout := w.options, w.timeout
 	w.mu.Unlock()
