@@ -642,6 +642,7 @@ func (c *Client) acquire(ctx context.Context, op string) error {
 		c.turn.give()
 		return closedError(op)
 	}
+	c.refreshLog(c.lib)
 	return nil
 }
 

@@ -64,14 +64,13 @@ func (k *core) settle(lib libObject) {
 	}
 }
 
-// setLogger installs l in lib, the object in use. The turn is held. The
-// objects that run on goroutines of their own (a Client's drivers,
-// RunTasks's routes, the slots of a Worker's Run) take l at their next step
-// (refreshLog).
-func (k *core) setLogger(l *slog.Logger, lib libObject) {
+// setLogger makes l the logger. It takes no turn, so it never waits for a
+// call: every libgearman object takes l at its next step (refreshLog), the
+// object's own at the next call (acquire), a Client's drivers, RunTasks's
+// routes and the slots of a Worker's Run on their goroutines.
+func (k *core) setLogger(l *slog.Logger) {
 	k.log.logger.Store(l)
 	k.log.gen.Add(1)
-	k.log.install(lib)
 }
 
 // refreshLog installs the last logger set in lib, if SetLogger was called

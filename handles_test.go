@@ -47,6 +47,9 @@ func TestLoggerHandlesAreReleased(t *testing.T) {
 	}
 	require.NoError(t, c.SetLogger(nil))
 	require.NoError(t, c.SetLogger(slog.Default()))
+	// The next call installs the logger, and with it the sink's one handle.
+	require.NoError(t, c.AddServer("127.0.0.1", 4730))
+	require.NoError(t, w.SetId("handles"))
 	cc, err := c.Clone()
 	require.NoError(t, err)
 	wc, err := w.Clone()

@@ -178,36 +178,33 @@ func lineCode(line string) string {
 // logged by default.
 //
 // The handler runs inside the client call that produced the line, while that
-// call holds the client: it must not call the Client. Like the other setters,
-// SetLogger waits for a call in progress. The connections that concurrent
-// calls (and RunTasks over several servers) keep take l when they next send
-// or wait.
+// call holds the client: it must not call the Client. Unlike the other
+// setters, SetLogger does not wait for a call in progress: each connection
+// takes l when it next sends or waits, and a call in progress may still log
+// to the logger it began with.
 func (c *Client) SetLogger(l *slog.Logger) error {
-	const op = "SetLogger"
-	if err := c.acquire(context.Background(), op); err != nil {
-		return err
+	if c.closed.Load() {
+		return closedError("SetLogger")
 	}
-	defer c.release()
-	c.setLogger(l, c.lib)
+	c.setLogger(l)
 	return c.succeed(Success)
 }
 
 // SetLogger sends libgearman's log lines for this worker to l, as
 // (*Client).SetLogger does; the records' side attribute is "worker" (Go
 // only). The handler runs inside the worker call that produced the line and
-// must not call the Worker. SetLogger waits for a Work call in progress; in
-// a Run with SetConcurrency above 1, the other slots take l at their next
-// job or wait.
+// must not call the Worker. Unlike the other setters, SetLogger does not wait
+// for a Work call in progress: libgearman's lines go to l from the next call,
+// in a Run from each slot's next job or wait, and the failures of the worker
+// functions from the next one that ends.
 //
 // Each error or panic of a worker function is logged too, at Warn, with the
 // attributes function, handle, error and, for a panic, stack: in PHP such an
 // exception escapes work() for the application to log.
 func (w *Worker) SetLogger(l *slog.Logger) error {
-	const op = "SetLogger"
-	if err := w.acquire(context.Background(), op); err != nil {
-		return err
+	if w.closed.Load() {
+		return closedError("SetLogger")
 	}
-	defer w.release()
-	w.setLogger(l, w.lib)
+	w.setLogger(l)
 	return w.succeed(Success)
 }

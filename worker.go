@@ -590,7 +590,6 @@ func (w *Worker) work(ctx context.Context, op string, by *watcher, batch, park b
 		return err
 	}
 	defer w.release()
-	w.refreshLog(w.lib)
 	w.mu.Lock()
 	options, timeout := w.options, w.timeout
 	w.mu.Unlock()
@@ -924,6 +923,7 @@ func (w *Worker) acquire(ctx context.Context, op string) error {
 		w.turn.give()
 		return closedError(op)
 	}
+	w.refreshLog(w.lib)
 	return nil
 }
 
