@@ -385,3 +385,25 @@ func rawPoller(p *C.struct_pollfd, n int) func(ms int) int {
 // waitsOnP sets whether the waits of the binding's calls begin in
 // goWaitOnP (wire.h).
 func waitsOnP(on bool) { C.gm_waits_on_p(C.bool(on)) }
+
+// rawPoll polls fds for up to ms milliseconds (-1: no end) without telling
+// the scheduler: it returns how many are ready, 0 when the time ran out, or
+// -1 when a signal cut it short.
+func rawPoll(fds []rawPollFd, ms int) int {
+	var r uintptr
+	var e syscall.Errno
+	if hasPoll {
+		r, _, e = syscall.RawSyscall(sysPollNr, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(ms))
+	} else {
+		var ts *syscall.Timespec
+		if ms >= 0 {
+			t := syscall.NsecToTimespec(int64(ms) * 1e6)
+			ts = &t
+		}
+		r, _, e = syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+	}
+	if e != 0 {
+		return -1
+	}
+	return int(r)
+}
