@@ -8,7 +8,7 @@
 #
 # A PAIR is CLIENT/WORKER, each one of
 #   c       bench/c/gearbench.c
-#   cloop   bench/floor with FLOOR_MODE=cloop: the whole loop in C inside one
+#   cloop   bench/floor (the worker with FLOOR_MODE=cloop): its whole loop in C inside one
 #           cgo call, so a Go runtime that is present and idle; the least any
 #           Go program over libgearman pays
 #   go      the binding (bench/go; the worker runs Run)
@@ -59,7 +59,7 @@ start_worker() { # KIND PORT: starts the worker on CPU 0, leaves its pid in $!
 client() { # KIND PORT
 	case $1 in
 	c) taskset -c 1 "$TMP/c" client 127.0.0.1 "$2" W1 "$N" 100 ;;
-	cloop) FLOOR_MODE=cloop taskset -c 1 "$TMP/floor" client 127.0.0.1 "$2" "$N" 100 ;;
+	cloop) taskset -c 1 "$TMP/floor" client 127.0.0.1 "$2" "$N" 100 ;;
 	go) taskset -c 1 "$TMP/go" client 127.0.0.1 "$2" W1 "$N" 100 ;;
 	*) echo "ceiling.sh: unknown client $1" >&2 && exit 2 ;;
 	esac

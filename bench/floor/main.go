@@ -9,10 +9,10 @@
 //	floor worker HOST PORT
 //	floor client HOST PORT N SIZE
 //
-// The client runs W1 (N sequential gearman_client_do of SIZE bytes) and
-// prints its rate as bench/go does; bench/ceiling.sh runs it with
-// FLOOR_MODE=cloop, its whole loop in one cgo call, to tell what a Go
-// runtime that is merely present costs a client.
+// The client runs W1 (N sequential gearman_client_do of SIZE bytes), its
+// whole loop in one cgo call, and prints its rate as bench/go does:
+// bench/ceiling.sh runs it to tell what a Go runtime that is merely present
+// costs a client. FLOOR_MODE is the worker's only.
 //
 // Like the binding's worker it waits without a poll timeout, runs the
 // function through a v2 callback into Go, copies the workload into Go
@@ -91,20 +91,13 @@ static uintptr_t floor_client(const char *host, int port) {
   return (uintptr_t)c;
 }
 
-static void *floor_do(uintptr_t c, const void *payload, size_t size, size_t *result_size, int *rc) {
-  gearman_return_t ret;
-  void *result = gearman_client_do((gearman_client_st *)c, "echo", NULL, payload, size, result_size, &ret);
-  *rc = (int)ret;
-  return result;
-}
-
 // floor_do_n runs n jobs in one call, checking each result; it returns how
 // many came back right.
 static long floor_do_n(uintptr_t c, const void *payload, size_t size, long n) {
   for (long i = 0; i < n; i++) {
     size_t got = 0;
-    int rc;
-    void *result = floor_do(c, payload, size, &got, &rc);
+    gearman_return_t rc;
+    void *result = gearman_client_do((gearman_client_st *)c, "echo", NULL, payload, size, &got, &rc);
     int ok = rc == GEARMAN_SUCCESS && got == size && (size == 0 || memcmp(result, payload, size) == 0);
     free(result);
     if (!ok) return i;
@@ -158,7 +151,7 @@ func main() {
 	case len(os.Args) == 4 && os.Args[1] == "worker":
 		worker(os.Args[2], atoi(os.Args[3]), mode)
 	case len(os.Args) == 6 && os.Args[1] == "client":
-		client(os.Args[2], atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]), mode)
+		client(os.Args[2], atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]))
 	default:
 		fail(2, "usage: floor worker HOST PORT | floor client HOST PORT N SIZE")
 	}
@@ -196,11 +189,9 @@ func worker(host string, port int, mode string) {
 	}
 }
 
-// client runs W1 (n sequential jobs of size bytes) and prints its rate and
-// CPU as bench/go does. With FLOOR_MODE=cloop all n jobs run in one cgo call;
-// otherwise each job is one cgo call whose result is copied into Go memory.
-// With one P its waits block in C, which the binding avoids (sched.go).
-func client(host string, port, n, size int, mode string) {
+// client runs W1 (n sequential jobs of size bytes) in one cgo call and
+// prints its rate and CPU as bench/go does.
+func client(host string, port, n, size int) {
 	chost := C.CString(host)
 	c := C.floor_client(chost, C.int(port))
 	if c == 0 {
@@ -212,21 +203,8 @@ func client(host string, port, n, size int, mode string) {
 		fail(1, "warm-up job failed")
 	}
 	cpu0, start := cpuSec(), time.Now()
-	if mode == "cloop" {
-		if got := C.floor_do_n(c, payload, C.size_t(size), C.long(n)); got != C.long(n) {
-			fail(1, fmt.Sprintf("job %d failed", got))
-		}
-	} else {
-		for i := 0; i < n; i++ {
-			var got C.size_t
-			var rc C.int
-			r := C.floor_do(c, payload, C.size_t(size), &got, &rc)
-			result := C.GoBytes(r, C.int(got))
-			C.free(r)
-			if rc != 0 || len(result) != size {
-				fail(1, fmt.Sprintf("job %d failed", i))
-			}
-		}
+	if got := C.floor_do_n(c, payload, C.size_t(size), C.long(n)); got != C.long(n) {
+		fail(1, fmt.Sprintf("job %d failed", got))
 	}
 	secs := time.Since(start).Seconds()
 	fmt.Printf("jobs_per_sec=%.3f cpu_sec=%.3f procs=%d\n", float64(n)/secs, cpuSec()-cpu0, runtime.GOMAXPROCS(0))
