@@ -65,20 +65,13 @@ func endpoints(specs []serverSpec) []endpoint {
 // probe tries a TCP connection to every endpoint at once, and splits them
 // into those that accepted it and those that did not, with the reason.
 func probe(eps []endpoint) (up []endpoint, down map[endpoint]error) {
-	errs := make([]error, len(eps))
-	var wg sync.WaitGroup
-	for i, ep := range eps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conn, err := net.DialTimeout("tcp", ep.addr(), probeTimeout)
-			if err == nil {
-				conn.Close()
-			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
+	errs := eachAtOnce(eps, func(ep endpoint) error {
+		conn, err := net.DialTimeout("tcp", ep.addr(), probeTimeout)
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	})
 	down = make(map[endpoint]error)
 	for i, ep := range eps {
 		if errs[i] == nil {
@@ -88,6 +81,22 @@ func probe(eps []endpoint) (up []endpoint, down map[endpoint]error) {
 		}
 	}
 	return up, down
+}
+
+// eachAtOnce runs f for every server, each on a goroutine of its own, and
+// returns their errors in the servers' order.
+func eachAtOnce[T any](servers []T, f func(T) error) []error {
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(s)
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // unreachable describes the servers among eps that do not accept a

@@ -2,7 +2,6 @@ package gearman
 
 import (
 	"context"
-	"sync"
 )
 
 // libgearman's echo blocks whatever the mode, so a Ping cannot run on a
@@ -21,16 +20,7 @@ func (c *Client) PingContext(ctx context.Context, workload []byte) error {
 		return c.record(contextError(op, err))
 	}
 	targets := c.pool.pingTargets()
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i, ep := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = c.pingOne(ctx, op, ep, workload)
-		}()
-	}
-	wg.Wait()
+	errs := eachAtOnce(targets, func(ep *endpoint) error { return c.pingOne(ctx, op, ep, workload) })
 	for _, err := range errs {
 		if err != nil {
 			return c.record(err)

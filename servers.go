@@ -90,7 +90,8 @@ func (p *serverPool) setServers(eps []endpoint) {
 	}
 }
 
-// remember notes that ep issued a background job's handle.
+// remember notes that ep issued a job handle: a background job submitted
+// there, or a handle JobStatus found there.
 func (p *serverPool) remember(handle string, ep endpoint) {
 	if handle == "" {
 		return
